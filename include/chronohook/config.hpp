@@ -1,0 +1,101 @@
+// The daemon's configuration: what the TOML file and CHRONOHOOK_* environment
+// variables say, validated and with every secret loaded. Key names are a
+// public contract; config/chronohook.toml documents each one with its default.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "chronohook/result.hpp"
+#include "chronohook/secret.hpp"
+
+namespace chronohook {
+
+struct ListenAddress {
+  std::string host;  // "0.0.0.0", "::", "127.0.0.1", "localhost"; no brackets
+  std::uint16_t port = 0;  // 0 asks the kernel for a free port (tests)
+
+  // "host:port", with IPv6 hosts in brackets.
+  std::string to_string() const;
+};
+
+struct ServerConfig {
+  ListenAddress listen{"0.0.0.0", 8443};
+  bool tls = true;
+  std::filesystem::path tls_cert = "/etc/chronohook/tls/fullchain.pem";
+  std::filesystem::path tls_key = "/etc/chronohook/tls/privkey.pem";
+  unsigned threads = 0;  // 0: one per CPU core
+  std::size_t max_connections = 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_msg_bytes = 1024;
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds write_timeout{10'000};
+  std::chrono::milliseconds shutdown_timeout{10'000};
+  unsigned verify_rate_per_minute = 60;  // GET challenges a webhook answers
+};
+
+enum class Synchronous { kFull, kNormal };
+
+struct StorageConfig {
+  std::filesystem::path path = "/var/lib/chronohook/events.db";
+  Synchronous synchronous = Synchronous::kFull;
+  std::chrono::milliseconds busy_timeout{5'000};
+  std::size_t queue_capacity = 4096;  // hooks waiting for the writer
+  std::size_t max_batch = 256;        // hooks in one group commit
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  bool access_log = true;      // one line per request
+};
+
+struct WebhookConfig {
+  std::string name;
+  std::string path;
+  Secret secret;                       // answers verification, authenticates POSTs
+  std::vector<Secret> previous_secrets;  // still authenticate POSTs (rotation)
+  bool verify = true;                  // answer GET ?msg= challenges
+
+  // The current secret followed by the previous ones.
+  std::vector<Secret> accepted_secrets() const;
+};
+
+struct Config {
+  std::filesystem::path source;  // the file it was loaded from
+  ServerConfig server;
+  StorageConfig storage;
+  LogConfig log;
+  std::vector<WebhookConfig> webhooks;
+  // Things worth a warning at start-up that do not stop it (a secret file
+  // others can read, plain HTTP). Never contain a secret.
+  std::vector<std::string> warnings;
+};
+
+// Where a config's outside world is read from; tests substitute their own.
+struct ConfigEnvironment {
+  std::map<std::string, std::string> variables;  // CHRONOHOOK_* and CREDENTIALS_DIRECTORY
+  static ConfigEnvironment from_process();
+};
+
+// Loads, applies environment overrides, resolves relative paths against the
+// config file's directory, reads secrets, and validates everything. Every
+// error message starts with "config: " and names the key and the fix; none
+// contains a secret.
+Result<Config> load_config(const std::filesystem::path& file, const ConfigEnvironment& env);
+
+// The same from TOML text; `file` only names the source and anchors relative paths.
+Result<Config> load_config_text(std::string_view toml, const std::filesystem::path& file,
+                                const ConfigEnvironment& env);
+
+const char* to_string(Synchronous s);
+
+}  // namespace chronohook
