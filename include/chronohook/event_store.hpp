@@ -1,0 +1,81 @@
+// The single writer. Every hook reaches the database through this queue; the
+// writer thread groups what is waiting into one transaction (group commit)
+// and completes each hook only after that transaction is durable.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "chronohook/config.hpp"
+#include "chronohook/event_record.hpp"
+#include "chronohook/result.hpp"
+#include "chronohook/sqlite.hpp"
+
+namespace chronohook {
+
+struct StoreStats {
+  std::uint64_t batches = 0;
+  std::uint64_t largest_batch = 0;
+  std::uint64_t commit_failures = 0;
+};
+
+class EventStore {
+ public:
+  // Runs exactly once per submitted record, on the writer thread (or on the
+  // caller's thread when the record is refused at once). Must not block.
+  using Completion = std::function<void(AppendOutcome)>;
+
+  // Opens the database (creating it 0600), sets WAL and the configured
+  // synchronous mode, applies pending migrations, and starts the writer.
+  static Result<std::unique_ptr<EventStore>> open(const StorageConfig& config);
+
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Queues `record`. When the queue is full, or the store is stopping, `done`
+  // runs at once with kOverloaded or kFailed: nothing waits without bound.
+  void submit(EventRecord record, Completion done);
+
+  // Commits everything already queued, then stops the writer. Idempotent.
+  void stop();
+
+  StoreStats stats() const;
+  std::size_t queued() const;
+
+ private:
+  struct Pending {
+    EventRecord record;
+    Completion done;
+  };
+
+  EventStore(sqlite::Database db, sqlite::Statement upsert, const StorageConfig& config);
+  void run();  // the writer thread
+  // Called only on the writer thread.
+  void commit_batch(std::vector<Pending>& batch);
+  bool commit_group(std::vector<Pending>& batch, std::vector<AppendOutcome>& outcomes, std::size_t& failed_item);
+  AppendOutcome commit_one(Pending& item);
+  Result<AppendOutcome> append(const EventRecord& record);
+  void rollback_if_open();
+
+  sqlite::Database db_;
+  sqlite::Statement upsert_;
+  std::size_t queue_capacity_;
+  std::size_t max_batch_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  StoreStats stats_;
+  std::thread writer_;
+};
+
+}  // namespace chronohook

@@ -1,0 +1,210 @@
+#include "chronohook/event_store.hpp"
+
+#include <sqlite3.h>
+
+#include "chronohook/migrations.hpp"
+
+namespace chronohook {
+namespace {
+
+constexpr const char* kUpsert = R"sql(
+INSERT INTO events (webhook, delivery_id, event, received_at, payload,
+                    object_id, patient_id, practice_group_id, last_seen_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4)
+ON CONFLICT (webhook, delivery_id) DO UPDATE
+  SET attempts = attempts + 1, last_seen_at = excluded.received_at
+RETURNING seq, attempts
+)sql";
+
+AppendOutcome overloaded() {
+  AppendOutcome o;
+  o.kind = AppendOutcome::Kind::kOverloaded;
+  return o;
+}
+
+AppendOutcome failed(std::string why) {
+  AppendOutcome o;
+  o.kind = AppendOutcome::Kind::kFailed;
+  o.error = std::move(why);
+  return o;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config) {
+  auto db = sqlite::Database::open(config.path, sqlite::Database::Mode::kReadWriteCreate);
+  if (!db) return Error{"store: " + db.error().message};
+
+  const std::string pragmas = "PRAGMA busy_timeout = " + std::to_string(config.busy_timeout.count()) +
+                              ";"
+                              "PRAGMA journal_mode = WAL;"
+                              "PRAGMA synchronous = " +
+                              std::string(config.synchronous == Synchronous::kFull ? "FULL" : "NORMAL") + ";";
+  if (auto st = db->exec(pragmas); !st) {
+    return Error{"store: cannot configure " + config.path.string() + ": " + st.error().message};
+  }
+  auto report = migrate(*db, embedded_migrations());
+  if (!report) return Error{"store: " + report.error().message};
+
+  auto upsert = db->prepare(kUpsert);
+  if (!upsert) return Error{"store: " + upsert.error().message};
+  return std::unique_ptr<EventStore>(new EventStore(std::move(*db), std::move(*upsert), config));
+}
+
+EventStore::EventStore(sqlite::Database db, sqlite::Statement upsert, const StorageConfig& config)
+    : db_(std::move(db)),
+      upsert_(std::move(upsert)),
+      queue_capacity_(config.queue_capacity),
+      max_batch_(config.max_batch == 0 ? 1 : config.max_batch) {
+  writer_ = std::thread([this] { run(); });
+}
+
+EventStore::~EventStore() { stop(); }
+
+void EventStore::submit(EventRecord record, Completion done) {
+  bool stopping = false;
+  {
+    std::lock_guard lock(mutex_);
+    stopping = stopping_;
+    if (!stopping && queue_.size() < queue_capacity_) {
+      queue_.push_back(Pending{std::move(record), std::move(done)});
+      done = nullptr;
+    }
+  }
+  if (!done) {
+    wake_.notify_one();
+    return;
+  }
+  done(stopping ? failed("the store is shutting down") : overloaded());
+}
+
+void EventStore::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
+}
+
+StoreStats EventStore::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+std::size_t EventStore::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void EventStore::run() {
+  std::vector<Pending> batch;
+  batch.reserve(max_batch_);
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is committed
+      // Take what is waiting now, never wait for more: an idle receiver
+      // commits a lone hook at once.
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      ++stats_.batches;
+      if (batch.size() > stats_.largest_batch) stats_.largest_batch = batch.size();
+    }
+    commit_batch(batch);
+    batch.clear();
+  }
+}
+
+void EventStore::commit_batch(std::vector<Pending>& batch) {
+  std::vector<AppendOutcome> outcomes;
+  std::size_t failed_item = batch.size();
+  if (commit_group(batch, outcomes, failed_item)) {
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.commit_failures;
+  }
+  if (failed_item < batch.size() && batch.size() > 1) {
+    // One record broke the group: commit the others on their own so a single
+    // bad row cannot make its neighbours wait hours for drchrono's retry.
+    for (Pending& item : batch) item.done(commit_one(item));
+    return;
+  }
+  const std::string why = outcomes.empty() ? std::string("commit failed") : outcomes.front().error;
+  for (Pending& item : batch) item.done(failed(why));
+}
+
+// Runs the whole batch in one transaction. On failure, `outcomes` holds one
+// failed outcome with the reason, and `failed_item` names the record whose
+// insert failed (batch.size() when BEGIN or COMMIT failed).
+bool EventStore::commit_group(std::vector<Pending>& batch, std::vector<AppendOutcome>& outcomes,
+                              std::size_t& failed_item) {
+  outcomes.clear();
+  outcomes.reserve(batch.size());
+  if (auto st = db_.exec("BEGIN IMMEDIATE"); !st) {
+    rollback_if_open();
+    outcomes.assign(1, failed("cannot begin a transaction: " + st.error().message));
+    return false;
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto outcome = append(batch[i].record);
+    if (!outcome) {
+      rollback_if_open();
+      failed_item = i;
+      outcomes.assign(1, failed(outcome.error().message));
+      return false;
+    }
+    outcomes.push_back(std::move(*outcome));
+  }
+  if (auto st = db_.exec("COMMIT"); !st) {
+    rollback_if_open();
+    outcomes.assign(1, failed("commit failed: " + st.error().message));
+    return false;
+  }
+  return true;
+}
+
+AppendOutcome EventStore::commit_one(Pending& item) {
+  std::vector<Pending> single;
+  single.push_back(Pending{std::move(item.record), nullptr});
+  std::vector<AppendOutcome> outcomes;
+  std::size_t failed_item = 1;
+  commit_group(single, outcomes, failed_item);
+  item.record = std::move(single.front().record);
+  return std::move(outcomes.front());
+}
+
+Result<AppendOutcome> EventStore::append(const EventRecord& r) {
+  upsert_.bind(1, r.webhook)
+      .bind(2, r.delivery_id)
+      .bind(3, r.event)
+      .bind(4, r.received_at)
+      .bind(5, r.payload)
+      .bind_optional(6, r.object_id)
+      .bind_optional(7, r.patient_id)
+      .bind_optional(8, r.practice_group_id);
+  auto step = upsert_.step();
+  if (!step || *step != sqlite::Statement::Step::kRow) {
+    std::string why = step ? "insert returned no row" : step.error().message;
+    upsert_.reset();
+    return Error{"cannot store the event: " + why};
+  }
+  AppendOutcome o;
+  o.seq = upsert_.column_int(0);
+  o.attempts = upsert_.column_int(1);
+  o.kind = o.attempts == 1 ? AppendOutcome::Kind::kStored : AppendOutcome::Kind::kDuplicate;
+  upsert_.reset();
+  return o;
+}
+
+void EventStore::rollback_if_open() {
+  if (sqlite3_get_autocommit(db_.handle()) == 0) (void)db_.exec("ROLLBACK");
+}
+
+}  // namespace chronohook

@@ -1,0 +1,93 @@
+#include "chronohook/migrations.hpp"
+
+#include <map>
+
+#include "chronohook/crypto.hpp"
+
+namespace chronohook {
+namespace {
+
+constexpr const char* kLedger = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT    NOT NULL,
+  checksum   TEXT    NOT NULL,
+  applied_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+)sql";
+
+std::string checksum_of(const Migration& m) {
+  const auto d = crypto::sha256(m.sql);
+  return crypto::to_hex(d.data(), d.size());
+}
+
+}  // namespace
+
+Result<MigrationReport> migrate(sqlite::Database& db, const std::vector<Migration>& migrations) {
+  for (std::size_t i = 1; i < migrations.size(); ++i) {
+    if (migrations[i].version <= migrations[i - 1].version) {
+      return Error{"migrations: " + migrations[i].name + " does not come after " + migrations[i - 1].name +
+                   ": versions must be strictly increasing"};
+    }
+  }
+  if (auto st = db.exec(kLedger); !st) {
+    return Error{"migrations: cannot create the schema_migrations table: " + st.error().message};
+  }
+
+  std::map<int, std::pair<std::string, std::string>> applied;  // version -> (name, checksum)
+  {
+    auto stmt = db.prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version");
+    if (!stmt) return Error{"migrations: " + stmt.error().message};
+    for (;;) {
+      auto step = stmt->step();
+      if (!step) return Error{"migrations: cannot read schema_migrations: " + step.error().message};
+      if (*step == sqlite::Statement::Step::kDone) break;
+      applied[static_cast<int>(stmt->column_int(0))] = {stmt->column_text(1), stmt->column_text(2)};
+    }
+  }
+
+  std::map<int, const Migration*> known;
+  for (const Migration& m : migrations) known[m.version] = &m;
+  for (const auto& [version, entry] : applied) {
+    const auto it = known.find(version);
+    if (it == known.end()) {
+      return Error{"migrations: the database has migration " + std::to_string(version) + " (" + entry.first +
+                   ") which this binary does not know: it was written by a newer chronohook; run that version"};
+    }
+    if (checksum_of(*it->second) != entry.second) {
+      return Error{"migrations: " + it->second->name +
+                   " was changed after it was applied to this database; restore the original file and add a "
+                   "new migration instead"};
+    }
+  }
+
+  MigrationReport report;
+  for (const Migration& m : migrations) {
+    if (applied.count(m.version) != 0) continue;
+    if (auto st = db.exec("BEGIN IMMEDIATE"); !st) {
+      return Error{"migrations: cannot start a transaction for " + m.name + ": " + st.error().message};
+    }
+    Status st = db.exec(m.sql);
+    if (st) {
+      auto ins = db.prepare("INSERT INTO schema_migrations(version, name, checksum) VALUES (?1, ?2, ?3)");
+      if (!ins) {
+        st = ins.error();
+      } else {
+        const std::string sum = checksum_of(m);
+        ins->bind(1, static_cast<std::int64_t>(m.version)).bind(2, m.name).bind(3, sum);
+        if (auto step = ins->step(); !step) st = step.error();
+      }
+    }
+    if (st) st = db.exec("COMMIT");
+    if (!st) {
+      (void)db.exec("ROLLBACK");
+      return Error{"migrations: " + m.name + " failed and was rolled back: " + st.error().message};
+    }
+    report.applied.push_back(m.name);
+  }
+  report.schema_version = migrations.empty() ? 0 : migrations.back().version;
+  if (!applied.empty()) report.schema_version = std::max(report.schema_version, applied.rbegin()->first);
+  return report;
+}
+
+}  // namespace chronohook

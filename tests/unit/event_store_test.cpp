@@ -1,0 +1,300 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "chronohook/event_store.hpp"
+#include "unit/temp_dir.hpp"
+
+namespace chronohook {
+namespace {
+
+using unit::TempDir;
+using namespace std::chrono_literals;
+
+EventRecord record(std::string delivery, std::string event = "APPOINTMENT_CREATE") {
+  EventRecord r;
+  r.webhook = "main";
+  r.delivery_id = std::move(delivery);
+  r.event = std::move(event);
+  r.received_at = "2026-11-29T10:00:00.000Z";
+  r.payload = R"({"object":{"id":1,"patient":2}})";
+  r.object_id = "1";
+  r.patient_id = "2";
+  return r;
+}
+
+StorageConfig config_in(const TempDir& dir) {
+  StorageConfig c;
+  c.path = dir / "data" / "events.db";
+  c.busy_timeout = 5000ms;
+  return c;
+}
+
+// Submits and waits for the outcome (bounded).
+AppendOutcome append(EventStore& store, EventRecord r) {
+  auto promise = std::make_shared<std::promise<AppendOutcome>>();
+  auto future = promise->get_future();
+  store.submit(std::move(r), [promise](AppendOutcome o) { promise->set_value(std::move(o)); });
+  if (future.wait_for(10s) != std::future_status::ready) {
+    ADD_FAILURE() << "the store did not complete within 10 s";
+    return {};
+  }
+  return future.get();
+}
+
+std::int64_t scalar(const std::filesystem::path& db_path, const std::string& sql) {
+  auto db = sqlite::Database::open(db_path, sqlite::Database::Mode::kReadOnly);
+  EXPECT_TRUE(db.ok());
+  auto stmt = db->prepare(sql);
+  EXPECT_TRUE(stmt.ok()) << (stmt.ok() ? "" : stmt.error().message);
+  auto step = stmt->step();
+  EXPECT_TRUE(step.ok());
+  return stmt->column_int(0);
+}
+
+// Holds the database's write lock from another connection until released.
+class WriteLock {
+ public:
+  explicit WriteLock(const std::filesystem::path& path)
+      : db_(std::move(sqlite::Database::open(path, sqlite::Database::Mode::kReadWrite)).value()) {
+    EXPECT_TRUE(db_.exec("BEGIN EXCLUSIVE").ok());
+  }
+  void release() {
+    if (held_) {
+      EXPECT_TRUE(db_.exec("COMMIT").ok());
+    }
+    held_ = false;
+  }
+  ~WriteLock() { release(); }
+
+ private:
+  sqlite::Database db_;
+  bool held_ = true;
+};
+
+TEST(EventStore, CreatesTheDatabaseOwnerOnlyInAnOwnerOnlyDirectory) {
+  TempDir dir;
+  auto store = EventStore::open(config_in(dir));
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "data" / "events.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((dir / "data").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST(EventStore, TightensAnExistingDatabaseFileThatOthersCouldRead) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "data");
+  { std::ofstream touch(dir / "data" / "events.db"); }
+  ::chmod((dir / "data" / "events.db").c_str(), 0644);
+  auto store = EventStore::open(config_in(dir));
+  ASSERT_TRUE(store.ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "data" / "events.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(EventStore, UsesWalWithTheConfiguredSynchronousMode) {
+  TempDir dir;
+  auto store = EventStore::open(config_in(dir));
+  ASSERT_TRUE(store.ok());
+  auto db = sqlite::Database::open(dir / "data" / "events.db", sqlite::Database::Mode::kReadOnly);
+  auto stmt = db->prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(stmt.ok());
+  ASSERT_TRUE(stmt->step().ok());
+  EXPECT_EQ(stmt->column_text(0), "wal");
+}
+
+TEST(EventStore, StoresARecordAndReturnsItsSeq) {
+  TempDir dir;
+  auto store = EventStore::open(config_in(dir));
+  ASSERT_TRUE(store.ok());
+  const AppendOutcome first = append(**store, record("d-1"));
+  EXPECT_EQ(first.kind, AppendOutcome::Kind::kStored);
+  EXPECT_EQ(first.attempts, 1);
+  const AppendOutcome second = append(**store, record("d-2"));
+  EXPECT_GT(second.seq, first.seq);
+  const auto db = dir / "data" / "events.db";
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM events"), 2);
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM events WHERE delivery_id = 'd-1' AND patient_id = '2' AND "
+                       "last_seen_at = received_at AND payload = '{\"object\":{\"id\":1,\"patient\":2}}'"),
+            1);
+}
+
+TEST(EventStore, ADuplicateDeliveryIsStoredOnceAndItsAttemptsCounted) {
+  TempDir dir;
+  auto store = EventStore::open(config_in(dir));
+  ASSERT_TRUE(store.ok());
+  const AppendOutcome first = append(**store, record("d-1"));
+  EventRecord again = record("d-1");
+  again.received_at = "2026-11-29T11:00:00.000Z";
+  const AppendOutcome second = append(**store, again);
+  EXPECT_EQ(second.kind, AppendOutcome::Kind::kDuplicate);
+  EXPECT_EQ(second.seq, first.seq);
+  EXPECT_EQ(second.attempts, 2);
+  const auto db = dir / "data" / "events.db";
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM events"), 1);
+  EXPECT_EQ(scalar(db, "SELECT attempts FROM events"), 2);
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM events WHERE received_at = '2026-11-29T10:00:00.000Z' AND "
+                       "last_seen_at = '2026-11-29T11:00:00.000Z'"),
+            1);
+}
+
+TEST(EventStore, TheSameDeliveryIdForAnotherWebhookIsADifferentEvent) {
+  TempDir dir;
+  auto store = EventStore::open(config_in(dir));
+  ASSERT_TRUE(store.ok());
+  EventRecord other = record("d-1");
+  other.webhook = "other";
+  EXPECT_EQ(append(**store, record("d-1")).kind, AppendOutcome::Kind::kStored);
+  EXPECT_EQ(append(**store, other).kind, AppendOutcome::Kind::kStored);
+}
+
+TEST(EventStore, ConcurrentHooksShareOneCommit) {
+  TempDir dir;
+  auto store = EventStore::open(config_in(dir));
+  ASSERT_TRUE(store.ok());
+  constexpr int kHooks = 100;
+  std::vector<std::future<AppendOutcome>> outcomes;
+  {
+    // While another connection holds the lock the writer waits, and the
+    // hooks that arrive meanwhile must all go into the next transaction.
+    WriteLock lock(dir / "data" / "events.db");
+    for (int i = 0; i < kHooks; ++i) {
+      auto promise = std::make_shared<std::promise<AppendOutcome>>();
+      outcomes.push_back(promise->get_future());
+      (*store)->submit(record("d-" + std::to_string(i)), [promise](AppendOutcome o) { promise->set_value(o); });
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  for (auto& f : outcomes) {
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(f.get().kind, AppendOutcome::Kind::kStored);
+  }
+  EXPECT_GE((*store)->stats().largest_batch, static_cast<std::uint64_t>(kHooks / 2));
+  EXPECT_LE((*store)->stats().batches, 3u);
+}
+
+TEST(EventStore, AFullQueueRefusesAtOnceInsteadOfWaiting) {
+  TempDir dir;
+  StorageConfig c = config_in(dir);
+  c.queue_capacity = 4;
+  auto store = EventStore::open(c);
+  ASSERT_TRUE(store.ok());
+  std::vector<std::future<AppendOutcome>> outcomes;
+  int overloaded = 0;
+  {
+    WriteLock lock(c.path);
+    for (int i = 0; i < 10; ++i) {
+      auto promise = std::make_shared<std::promise<AppendOutcome>>();
+      outcomes.push_back(promise->get_future());
+      (*store)->submit(record("d-" + std::to_string(i)), [promise](AppendOutcome o) { promise->set_value(o); });
+    }
+    for (auto& f : outcomes) {
+      if (f.wait_for(0ms) == std::future_status::ready) {
+        EXPECT_EQ(f.get().kind, AppendOutcome::Kind::kOverloaded);
+        ++overloaded;
+      }
+    }
+  }
+  // One record may already be with the writer; the queue holds four more.
+  EXPECT_GE(overloaded, 5);
+  EXPECT_LE(overloaded, 6);
+}
+
+TEST(EventStore, ALockedDatabaseFailsTheHookAndTheNextOneSucceeds) {
+  TempDir dir;
+  StorageConfig c = config_in(dir);
+  c.busy_timeout = 50ms;
+  auto store = EventStore::open(c);
+  ASSERT_TRUE(store.ok());
+  {
+    WriteLock lock(c.path);
+    const AppendOutcome failed = append(**store, record("d-1"));
+    EXPECT_EQ(failed.kind, AppendOutcome::Kind::kFailed);
+    EXPECT_FALSE(failed.error.empty());
+  }
+  EXPECT_EQ(append(**store, record("d-1")).kind, AppendOutcome::Kind::kStored);
+  EXPECT_EQ(scalar(c.path, "SELECT count(*) FROM events"), 1);
+  EXPECT_EQ(scalar(c.path, "SELECT attempts FROM events"), 1);
+}
+
+TEST(EventStore, OneBadRecordDoesNotFailTheOthersInItsBatch) {
+  TempDir dir;
+  StorageConfig c = config_in(dir);
+  auto store = EventStore::open(c);
+  ASSERT_TRUE(store.ok());
+  // A trigger stands in for any per-row failure (a constraint, a full row).
+  {
+    auto db = sqlite::Database::open(c.path, sqlite::Database::Mode::kReadWrite);
+    ASSERT_TRUE(db->exec("CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.delivery_id = 'poison' "
+                         "BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;")
+                    .ok());
+  }
+  std::vector<std::future<AppendOutcome>> outcomes;
+  {
+    WriteLock lock(c.path);
+    for (const char* id : {"good-1", "poison", "good-2"}) {
+      auto promise = std::make_shared<std::promise<AppendOutcome>>();
+      outcomes.push_back(promise->get_future());
+      (*store)->submit(record(id), [promise](AppendOutcome o) { promise->set_value(o); });
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  std::vector<AppendOutcome::Kind> kinds;
+  for (auto& f : outcomes) {
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    kinds.push_back(f.get().kind);
+  }
+  EXPECT_EQ(kinds, (std::vector<AppendOutcome::Kind>{AppendOutcome::Kind::kStored, AppendOutcome::Kind::kFailed,
+                                                      AppendOutcome::Kind::kStored}));
+  EXPECT_EQ(scalar(c.path, "SELECT count(*) FROM events"), 2);
+}
+
+TEST(EventStore, StopCommitsWhatIsQueuedAndThenRefuses) {
+  TempDir dir;
+  StorageConfig c = config_in(dir);
+  auto store = EventStore::open(c);
+  ASSERT_TRUE(store.ok());
+  std::atomic<int> stored{0};
+  for (int i = 0; i < 50; ++i) {
+    (*store)->submit(record("d-" + std::to_string(i)), [&stored](AppendOutcome o) {
+      if (o.kind == AppendOutcome::Kind::kStored) ++stored;
+    });
+  }
+  (*store)->stop();
+  EXPECT_EQ(stored.load(), 50);
+  EXPECT_EQ(append(**store, record("late")).kind, AppendOutcome::Kind::kFailed);
+  EXPECT_EQ(scalar(c.path, "SELECT count(*) FROM events"), 50);
+}
+
+TEST(EventStore, SeqIsNeverReusedAfterRowsAreDeleted) {
+  TempDir dir;
+  StorageConfig c = config_in(dir);
+  auto store = EventStore::open(c);
+  ASSERT_TRUE(store.ok());
+  const std::int64_t first = append(**store, record("d-1")).seq;
+  {
+    auto db = sqlite::Database::open(c.path, sqlite::Database::Mode::kReadWrite);
+    ASSERT_TRUE(db->exec("DELETE FROM events").ok());
+  }
+  EXPECT_GT(append(**store, record("d-2")).seq, first);
+}
+
+TEST(EventStore, RefusesADatabaseItCannotCreate) {
+  TempDir dir;
+  StorageConfig c;
+  { std::ofstream file(dir / "not-a-dir"); }
+  c.path = dir / "not-a-dir" / "events.db";
+  auto store = EventStore::open(c);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find("not-a-dir"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace chronohook
