@@ -1,0 +1,37 @@
+// Logging. One logger, to stderr (journald or the container runtime collect
+// it). Nothing here takes a body, a secret or a query string; the access line
+// takes only the fields below, each already validated or sanitized.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "chronohook/result.hpp"
+
+namespace chronohook::logging {
+
+// Installs the process logger: UTC timestamps with milliseconds, level name.
+Status init(std::string_view level);
+
+struct AccessEntry {
+  std::string_view method;
+  std::string_view path;  // without the query: msg never reaches a log
+  int status = 0;
+  std::string_view webhook;
+  std::string_view event;
+  std::string_view delivery;
+  std::size_t bytes_in = 0;   // request body bytes read
+  std::size_t bytes_out = 0;  // response body bytes
+  std::chrono::microseconds latency{0};
+  std::string_view peer;
+};
+
+void access(const AccessEntry& entry);
+
+// Printable ASCII only, at most `max` bytes; anything else becomes '?'. For
+// request fields the sender controls (path, method) before they are logged.
+std::string sanitize(std::string_view text, std::size_t max = 128);
+
+}  // namespace chronohook::logging

@@ -1,0 +1,59 @@
+// The public listener: accepts connections, runs one session per connection,
+// stops accepting at the connection cap, and drains on shutdown.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "chronohook/config.hpp"
+#include "chronohook/counters.hpp"
+#include "chronohook/event_store.hpp"
+#include "chronohook/handler.hpp"
+#include "chronohook/result.hpp"
+
+namespace chronohook::net {
+
+struct SessionSettings {
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds write_timeout{10'000};
+  bool access_log = true;
+
+  static SessionSettings from(const Config& config);
+};
+
+class Listener;
+
+class Server {
+ public:
+  // Binds and listens on config.server.listen. `tls` is null for plain HTTP.
+  static Result<std::unique_ptr<Server>> create(boost::asio::io_context& ioc, const Config& config,
+                                                const webhook::Handler& handler, EventStore& store,
+                                                std::shared_ptr<Counters> counters,
+                                                std::shared_ptr<boost::asio::ssl::context> tls);
+  ~Server();
+
+  // The address actually bound ("127.0.0.1:40123" when port 0 was asked).
+  std::string local_address() const;
+
+  void start();
+
+  // Stops accepting, lets requests in flight finish, closes idle keep-alive
+  // connections. `on_drained` runs (on an I/O thread) when none remain.
+  void drain(std::function<void()> on_drained);
+
+  std::size_t open_connections() const;
+
+ private:
+  explicit Server(std::shared_ptr<Listener> listener);
+  std::shared_ptr<Listener> listener_;
+};
+
+}  // namespace chronohook::net

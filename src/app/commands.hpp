@@ -1,0 +1,17 @@
+// The subcommands. Each returns the process exit code:
+// 0 success, 1 runtime failure, 2 usage or configuration error.
+#pragma once
+
+#include <filesystem>
+
+namespace chronohook::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRuntime = 1;
+inline constexpr int kExitConfig = 2;
+
+int serve(const std::filesystem::path& config_file);
+int check_config(const std::filesystem::path& config_file);
+int migrate(const std::filesystem::path& config_file);
+
+}  // namespace chronohook::app

@@ -1,0 +1,47 @@
+// chronohook: the drchrono webhook receiver. Parses the command line and hands
+// over to a subcommand.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "app/commands.hpp"
+#include "chronohook/version.hpp"
+
+int main(int argc, char** argv) {
+  namespace app = chronohook::app;
+
+  CLI::App cli{"chronohook: receives drchrono webhooks and stores each one durably in SQLite"};
+  cli.set_version_flag("--version", std::string("chronohook ") + chronohook::kVersion);
+  cli.require_subcommand(1);
+
+  const char* env_config = std::getenv("CHRONOHOOK_CONFIG");
+  std::string config = env_config && *env_config ? env_config : "/etc/chronohook/chronohook.toml";
+  const std::string config_help = "configuration file (default: $CHRONOHOOK_CONFIG or /etc/chronohook/chronohook.toml)";
+
+  auto* serve = cli.add_subcommand("serve", "run the receiver");
+  serve->add_option("-c,--config", config, config_help);
+  auto* check = cli.add_subcommand("check-config", "validate the configuration and print what it serves");
+  check->add_option("-c,--config", config, config_help);
+  auto* migrate = cli.add_subcommand("migrate", "apply pending database migrations and exit");
+  migrate->add_option("-c,--config", config, config_help);
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    cli.exit(e);
+    return app::kExitConfig;
+  }
+
+  if (serve->parsed()) return app::serve(config);
+  if (check->parsed()) return app::check_config(config);
+  if (migrate->parsed()) return app::migrate(config);
+  return app::kExitConfig;
+}

@@ -1,0 +1,133 @@
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "app/commands.hpp"
+#include "chronohook/config.hpp"
+#include "chronohook/event_store.hpp"
+#include "chronohook/handler.hpp"
+#include "chronohook/logging.hpp"
+#include "chronohook/server.hpp"
+#include "chronohook/tls.hpp"
+#include "chronohook/version.hpp"
+
+namespace chronohook::app {
+namespace {
+
+namespace asio = boost::asio;
+
+unsigned io_threads(const Config& config) {
+  if (config.server.threads > 0) return config.server.threads;
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : cores;
+}
+
+}  // namespace
+
+int serve(const std::filesystem::path& config_file) {
+  // Whatever this process creates (database, WAL, logs) is for its owner only.
+  ::umask(077);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto config = load_config(config_file, ConfigEnvironment::from_process());
+  if (!config) {
+    std::cerr << config.error().message << "\n";
+    return kExitConfig;
+  }
+  if (auto st = logging::init(config->log.level); !st) {
+    std::cerr << "config: " << st.error().message << "\n";
+    return kExitConfig;
+  }
+
+  spdlog::info("chronohook {} starting: config {}", kVersion, config->source.string());
+  for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
+  for (const WebhookConfig& w : config->webhooks) {
+    spdlog::info("webhook {} at {} ({} secret(s) accepted, verification {})", w.name, w.path,
+                 1 + w.previous_secrets.size(), w.verify ? "on" : "off");
+  }
+
+  std::shared_ptr<asio::ssl::context> tls_context;
+  if (config->server.tls) {
+    auto ctx = tls::make_server_context(config->server.tls_cert, config->server.tls_key);
+    if (!ctx) {
+      spdlog::critical("{}", ctx.error().message);
+      return kExitConfig;
+    }
+    tls_context = std::move(*ctx);
+  }
+
+  auto store = EventStore::open(config->storage);
+  if (!store) {
+    spdlog::critical("{}", store.error().message);
+    return kExitRuntime;
+  }
+  spdlog::info("database {} (WAL, synchronous={})", config->storage.path.string(),
+               to_string(config->storage.synchronous));
+
+  auto counters = std::make_shared<Counters>();
+  const webhook::Handler handler(*config, counters);
+  const unsigned threads = io_threads(*config);
+  asio::io_context ioc(static_cast<int>(threads));
+
+  auto server = net::Server::create(ioc, *config, handler, **store, counters, tls_context);
+  if (!server) {
+    spdlog::critical("{}", server.error().message);
+    (*store)->stop();
+    return kExitRuntime;
+  }
+  (*server)->start();
+  spdlog::info("listening on {} ({}, {} I/O threads)", (*server)->local_address(),
+               config->server.tls ? "https" : "plain http", threads);
+  sd_notifyf(0, "READY=1\nSTATUS=listening on %s", (*server)->local_address().c_str());
+
+  // SIGTERM/SIGINT: stop accepting, finish what is in flight, then exit.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
+  asio::steady_timer deadline(ioc);
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  on_signal = [&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      spdlog::warn("SIGHUP: reloading is not supported yet; restart the service to apply a new configuration");
+      signals.async_wait(on_signal);
+      return;
+    }
+    spdlog::info("signal {}: draining {} connection(s)", signo, (*server)->open_connections());
+    sd_notify(0, "STOPPING=1");
+    (*server)->drain([&] {
+      spdlog::info("drained");
+      ioc.stop();
+    });
+    deadline.expires_after(config->server.shutdown_timeout);
+    deadline.async_wait([&](const boost::system::error_code& wait_ec) {
+      if (wait_ec) return;
+      spdlog::warn("drain timed out after {} ms with {} connection(s) open; closing them",
+                   config->server.shutdown_timeout.count(), (*server)->open_connections());
+      ioc.stop();
+    });
+  };
+  signals.async_wait(on_signal);
+
+  std::vector<std::thread> pool;
+  pool.reserve(threads - 1);
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (std::thread& t : pool) t.join();
+
+  // Everything queued was accepted by a session: commit it before exiting.
+  (*store)->stop();
+  const StoreStats stats = (*store)->stats();
+  spdlog::info("stopped: {} hook(s) stored, {} duplicate(s), {} batch(es), largest batch {}",
+               counters->hooks_stored.load(), counters->hooks_duplicate.load(), stats.batches, stats.largest_batch);
+  return kExitOk;
+}
+
+}  // namespace chronohook::app

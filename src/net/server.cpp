@@ -1,0 +1,174 @@
+#include "chronohook/server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "session.hpp"
+
+namespace chronohook::net {
+
+SessionSettings SessionSettings::from(const Config& config) {
+  SessionSettings s;
+  s.max_header_bytes = config.server.max_header_bytes;
+  s.max_body_bytes = config.server.max_body_bytes;
+  s.handshake_timeout = config.server.handshake_timeout;
+  s.header_timeout = config.server.header_timeout;
+  s.body_timeout = config.server.body_timeout;
+  s.idle_timeout = config.server.idle_timeout;
+  s.write_timeout = config.server.write_timeout;
+  s.access_log = config.log.access_log;
+  return s;
+}
+
+namespace {
+
+std::string endpoint_string(const asio::ip::tcp::endpoint& ep) {
+  const auto addr = ep.address();
+  if (addr.is_v6() && !addr.to_v6().is_v4_mapped()) return "[" + addr.to_string() + "]:" + std::to_string(ep.port());
+  if (addr.is_v6()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string() + ":" + std::to_string(ep.port());
+  }
+  return addr.to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+// Accepts on its own strand. At the connection cap it stops accepting (new
+// connections wait in the kernel's backlog rather than being refused) and
+// resumes when a session ends.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& ioc, std::shared_ptr<SharedState> state, std::shared_ptr<asio::ssl::context> tls,
+           std::size_t max_connections)
+      : ioc_(ioc),
+        strand_(asio::make_strand(ioc)),
+        acceptor_(strand_),
+        state_(std::move(state)),
+        tls_(std::move(tls)),
+        max_connections_(max_connections),
+        retry_timer_(strand_) {}
+
+  Status bind(const ListenAddress& where) {
+    beast::error_code ec;
+    asio::ip::tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(where.host, std::to_string(where.port),
+                                    asio::ip::resolver_base::passive | asio::ip::resolver_base::numeric_service, ec);
+    if (ec || results.empty()) {
+      return Error{"listen: cannot resolve \"" + where.host + "\": " + (ec ? ec.message() : "no address")};
+    }
+    const asio::ip::tcp::endpoint ep = results.begin()->endpoint();
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && ep.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(false), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Error{"listen: cannot listen on " + where.to_string() + ": " + ec.message()};
+    local_ = endpoint_string(acceptor_.local_endpoint(ec));
+    return Status::Ok();
+  }
+
+  void start() {
+    state_->on_session_closed = [weak = weak_from_this()] {
+      if (auto self = weak.lock()) asio::post(self->strand_, [self] { self->resume_if_paused(); });
+    };
+    asio::dispatch(strand_, [self = shared_from_this()] { self->accept(); });
+  }
+
+  void drain(std::function<void()> on_drained) {
+    asio::dispatch(strand_, [self = shared_from_this(), on_drained = std::move(on_drained)]() mutable {
+      self->state_->draining.store(true);
+      beast::error_code ignored;
+      self->acceptor_.close(ignored);
+      self->on_drained_ = std::move(on_drained);
+      self->state_->drain_all();
+      self->check_drained();
+    });
+  }
+
+  std::string local_address() const { return local_; }
+  std::size_t open_connections() const { return state_->count(); }
+
+ private:
+  void accept() {
+    if (state_->draining || !acceptor_.is_open()) return;
+    if (state_->count() >= max_connections_) {
+      if (!paused_) spdlog::warn("connection cap reached ({}); new connections wait in the backlog", max_connections_);
+      paused_ = true;
+      return;
+    }
+    acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec,
+                                                                               asio::ip::tcp::socket socket) {
+      self->on_accept(ec, std::move(socket));
+    });
+  }
+
+  void on_accept(beast::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // EMFILE and friends: log, back off briefly, keep serving.
+      spdlog::error("accept failed: {}", ec.message());
+      retry_timer_.expires_after(std::chrono::milliseconds(100));
+      retry_timer_.async_wait([self = shared_from_this()](beast::error_code) { self->accept(); });
+      return;
+    }
+    beast::error_code peer_ec;
+    const auto remote = socket.remote_endpoint(peer_ec);
+    std::string peer = peer_ec ? std::string("-") : endpoint_string(remote);
+    socket.set_option(asio::ip::tcp::no_delay(true), peer_ec);
+    if (tls_) {
+      std::make_shared<Session<TlsStream>>(std::move(socket), *tls_, state_, std::move(peer))->start();
+    } else {
+      std::make_shared<Session<PlainStream>>(std::move(socket), state_, std::move(peer))->start();
+    }
+    accept();
+  }
+
+  void resume_if_paused() {
+    if (paused_ && state_->count() < max_connections_) {
+      paused_ = false;
+      accept();
+    }
+    if (state_->draining) check_drained();
+  }
+
+  void check_drained() {
+    if (on_drained_ && state_->count() == 0) {
+      auto done = std::move(on_drained_);
+      on_drained_ = nullptr;
+      done();
+    }
+  }
+
+  asio::io_context& ioc_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<SharedState> state_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  std::size_t max_connections_;
+  asio::steady_timer retry_timer_;
+  std::string local_;
+  bool paused_ = false;
+  std::function<void()> on_drained_;
+};
+
+Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Config& config,
+                                               const webhook::Handler& handler, EventStore& store,
+                                               std::shared_ptr<Counters> counters,
+                                               std::shared_ptr<asio::ssl::context> tls) {
+  auto state = std::make_shared<SharedState>(handler, store, std::move(counters), SessionSettings::from(config));
+  auto listener = std::make_shared<Listener>(ioc, std::move(state), std::move(tls), config.server.max_connections);
+  if (auto st = listener->bind(config.server.listen); !st) return st.error();
+  return std::unique_ptr<Server>(new Server(std::move(listener)));
+}
+
+Server::Server(std::shared_ptr<Listener> listener) : listener_(std::move(listener)) {}
+Server::~Server() = default;
+
+std::string Server::local_address() const { return listener_->local_address(); }
+void Server::start() { listener_->start(); }
+void Server::drain(std::function<void()> on_drained) { listener_->drain(std::move(on_drained)); }
+std::size_t Server::open_connections() const { return listener_->open_connections(); }
+
+}  // namespace chronohook::net
