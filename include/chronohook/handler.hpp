@@ -107,7 +107,11 @@ class Handler {
   Reply verification(const Route& route, std::size_t index, std::string_view query, Clock::time_point now) const;
 
   std::vector<Route> routes_;
-  std::unordered_map<std::string, std::size_t> by_path_;
+  struct PathHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::size_t, PathHash, std::equal_to<>> by_path_;
   Limits limits_;
   std::shared_ptr<Counters> counters_;
   mutable std::vector<std::unique_ptr<RateLimiter>> verify_limiters_;

@@ -133,11 +133,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (ec == http::error::header_limit) {
       return send_error(431, "the request header is larger than max_header_bytes");
     }
-    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::operation_aborted || ec == asio::ssl::error::stream_truncated) {
-      return;
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return;
+    // A parse error deserves an answer; a timeout or a vanished peer does not.
+    if (ec && ec.category() == http::make_error_code(http::error::bad_method).category()) {
+      return send_error(400, "malformed HTTP request");
     }
-    if (ec) return send_error(400, "malformed HTTP request");
+    if (ec) return;
     ++requests_;
 
     const auto& req = parser_->get();

@@ -79,7 +79,7 @@ std::variant<Reply, ReadBody> Handler::on_head(const RequestHead& head) const {
   const std::string_view path = head.target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? std::string_view{} : head.target.substr(q + 1);
 
-  const auto found = by_path_.find(std::string(path));
+  const auto found = by_path_.find(path);
   if (found == by_path_.end()) return make_error(404, "no webhook is served at this path");
   const std::size_t index = found->second;
   const Route& route = routes_[index];
