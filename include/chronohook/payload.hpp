@@ -17,8 +17,9 @@ struct PayloadFacts {
   std::optional<std::string> practice_group_id;  // top-level practice_group_id
 };
 
-// Ids may arrive as JSON numbers or strings; both become their text ("4242").
-// Other kinds (null, bool, float, object) leave the field empty.
+// Ids may arrive as JSON numbers or strings; both become their text ("4242";
+// 4242.0 also becomes "4242"). Other kinds (null, bool, object, array) leave
+// the field empty.
 //
 // Errors: not JSON, not an object at the top, or nested deeper than
 // `max_depth` (the parser stops there, so 100 000 brackets cost nothing).

@@ -61,9 +61,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void drain() override {
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      // A request in flight finishes and then closes (see keep_alive());
-      // an idle connection closes now.
-      if (self->phase_ == Phase::kIdle) self->lowest().cancel();
+      // A request in flight finishes and then closes (send() stops keep-alive);
+      // a connection still shaking hands or waiting for a request closes now.
+      if (self->phase_ == Phase::kHandshake || self->phase_ == Phase::kIdle) self->lowest().cancel();
     });
   }
 
@@ -73,6 +73,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
   void begin() {
+    if (state_->draining.load(std::memory_order_relaxed)) return;  // accepted just as the drain began
     if constexpr (kTls) {
       phase_ = Phase::kHandshake;
       lowest().expires_after(state_->settings.handshake_timeout);
@@ -96,8 +97,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // deadline, then reads the header under the header deadline, so a client
   // trickling a header cannot hold the connection for the idle time.
   void wait_for_request() {
-    if (state_->draining.load(std::memory_order_relaxed) && requests_ > 0) return close();
     if (buffer_.size() > 0) return read_header();
+    // Shutting down: nothing was asked on this connection yet, so nothing is lost.
+    if (state_->draining.load(std::memory_order_relaxed)) return close();
     phase_ = Phase::kIdle;
     lowest().expires_after(requests_ == 0 ? state_->settings.header_timeout : state_->settings.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kReadChunk),

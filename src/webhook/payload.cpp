@@ -2,10 +2,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 namespace chronohook {
 namespace {
 
 using json = nlohmann::json;
+
+// An id written as a JSON number that nlohmann reads as a float: an integer
+// beyond 64 bits keeps its digits, an integral value (4242.0, 4.242e3) becomes
+// "4242", anything else (4242.5) keeps the text it was sent as.
+std::optional<std::string> float_id_text(double value, const std::string& raw) {
+  const bool digits_only = !raw.empty() && raw.find_first_not_of("-0123456789") == std::string::npos;
+  if (digits_only) return raw;
+  constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
+  if (std::isfinite(value) && std::trunc(value) == value && std::fabs(value) < kExactIntegers) {
+    return std::to_string(static_cast<long long>(value));
+  }
+  return raw;
+}
 
 // SAX consumer: tracks depth and the path to the few values we keep.
 // Returning false from any callback stops the parser at once.
@@ -20,7 +35,7 @@ class PayloadScanner final : public nlohmann::json_sax<json> {
   bool boolean(bool /*value*/) override { return scalar(std::nullopt); }
   bool number_integer(number_integer_t value) override { return scalar(std::to_string(value)); }
   bool number_unsigned(number_unsigned_t value) override { return scalar(std::to_string(value)); }
-  bool number_float(number_float_t /*value*/, const string_t& /*raw*/) override { return scalar(std::nullopt); }
+  bool number_float(number_float_t value, const string_t& raw) override { return scalar(float_id_text(value, raw)); }
   bool string(string_t& value) override { return scalar(std::move(value)); }
   bool binary(binary_t& /*value*/) override { return scalar(std::nullopt); }
 

@@ -38,12 +38,24 @@ TEST(Payload, FindsIdsWhateverTheKeyOrder) {
   EXPECT_EQ(r->practice_group_id, "1");
 }
 
-TEST(Payload, LeavesNullBooleanAndFloatIdsEmpty) {
-  auto r = scan_payload(R"({"object":{"id":null,"patient":1.5},"practice_group_id":true})", kDepth);
+TEST(Payload, LeavesNullBooleanAndStructuredIdsEmpty) {
+  auto r = scan_payload(R"({"object":{"id":null,"patient":{"id":1}},"practice_group_id":true})", kDepth);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->object_id.has_value());
   EXPECT_FALSE(r->object_patient.has_value());
   EXPECT_FALSE(r->practice_group_id.has_value());
+}
+
+TEST(Payload, KeepsEveryNumberAsText) {
+  auto r = scan_payload(R"({"object":{"id":4242.0,"patient":123456789012345678901234},"practice_group_id":1.5})",
+                        kDepth);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->object_id, "4242");
+  EXPECT_EQ(r->object_patient, "123456789012345678901234");
+  EXPECT_EQ(r->practice_group_id, "1.5");
+  auto exp = scan_payload(R"({"object":{"id":4.242e3}})", kDepth);
+  ASSERT_TRUE(exp.ok());
+  EXPECT_EQ(exp->object_id, "4242");
 }
 
 TEST(Payload, AcceptsAPingWithoutAnObject) {
