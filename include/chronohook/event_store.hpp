@@ -20,10 +20,14 @@
 
 namespace chronohook {
 
+class Checkpointer;
+
 struct StoreStats {
   std::uint64_t batches = 0;
   std::uint64_t largest_batch = 0;
   std::uint64_t commit_failures = 0;
+  std::uint64_t background_checkpoints = 0;
+  std::uint64_t writer_checkpoints = 0;
 };
 
 class EventStore {
@@ -57,6 +61,7 @@ class EventStore {
   };
 
   EventStore(sqlite::Database db, sqlite::Statement upsert, const StorageConfig& config);
+  Status start_checkpointer(const std::filesystem::path& path);
   void run();  // the writer thread
   // Called only on the writer thread.
   void commit_batch(std::vector<Pending>& batch);
@@ -67,6 +72,7 @@ class EventStore {
 
   sqlite::Database db_;
   sqlite::Statement upsert_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // declared after db_: closes first
   std::size_t queue_capacity_;
   std::size_t max_batch_;
 

@@ -125,8 +125,9 @@ int serve(const std::filesystem::path& config_file) {
   // Everything queued was accepted by a session: commit it before exiting.
   (*store)->stop();
   const StoreStats stats = (*store)->stats();
-  spdlog::info("stopped: {} hook(s) stored, {} duplicate(s), {} batch(es), largest batch {}",
-               counters->hooks_stored.load(), counters->hooks_duplicate.load(), stats.batches, stats.largest_batch);
+  spdlog::info("stopped: {} hook(s) stored, {} duplicate(s), {} batch(es), largest batch {}, {} checkpoint(s)",
+               counters->hooks_stored.load(), counters->hooks_duplicate.load(), stats.batches, stats.largest_batch,
+               stats.background_checkpoints + stats.writer_checkpoints);
   return kExitOk;
 }
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "checkpointer.hpp"
 #include "chronohook/migrations.hpp"
 
 namespace chronohook {
@@ -48,18 +49,28 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config
 
   auto upsert = db->prepare(kUpsert);
   if (!upsert) return Error{"store: " + upsert.error().message};
-  return std::unique_ptr<EventStore>(new EventStore(std::move(*db), std::move(*upsert), config));
+  std::unique_ptr<EventStore> store(new EventStore(std::move(*db), std::move(*upsert), config));
+  if (auto st = store->start_checkpointer(config.path); !st) return st.error();
+  store->writer_ = std::thread([raw = store.get()] { raw->run(); });
+  return store;
+}
+
+Status EventStore::start_checkpointer(const std::filesystem::path& path) {
+  auto checkpointer = Checkpointer::start(db_, path);
+  if (!checkpointer) return checkpointer.error();
+  checkpointer_ = std::move(*checkpointer);
+  return Status::Ok();
 }
 
 EventStore::EventStore(sqlite::Database db, sqlite::Statement upsert, const StorageConfig& config)
     : db_(std::move(db)),
       upsert_(std::move(upsert)),
       queue_capacity_(config.queue_capacity),
-      max_batch_(config.max_batch == 0 ? 1 : config.max_batch) {
-  writer_ = std::thread([this] { run(); });
-}
+      max_batch_(config.max_batch == 0 ? 1 : config.max_batch) {}
 
-EventStore::~EventStore() { stop(); }
+EventStore::~EventStore() {
+  stop();
+}
 
 void EventStore::submit(EventRecord record, Completion done) {
   bool stopping = false;
@@ -85,11 +96,20 @@ void EventStore::stop() {
   }
   wake_.notify_all();
   if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
+  if (checkpointer_) checkpointer_->stop();
 }
 
 StoreStats EventStore::stats() const {
-  std::lock_guard lock(mutex_);
-  return stats_;
+  StoreStats s;
+  {
+    std::lock_guard lock(mutex_);
+    s = stats_;
+  }
+  if (checkpointer_) {
+    s.background_checkpoints = checkpointer_->background_checkpoints();
+    s.writer_checkpoints = checkpointer_->writer_checkpoints();
+  }
+  return s;
 }
 
 std::size_t EventStore::queued() const {

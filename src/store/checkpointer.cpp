@@ -1,0 +1,87 @@
+#include "checkpointer.hpp"
+
+#include <sqlite3.h>
+
+#include <spdlog/spdlog.h>
+
+namespace chronohook {
+
+Result<std::unique_ptr<Checkpointer>> Checkpointer::start(sqlite::Database& writer, const std::filesystem::path& path) {
+  auto own = sqlite::Database::open(path, sqlite::Database::Mode::kReadWrite);
+  if (!own) return Error{"store: checkpoint connection: " + own.error().message};
+  // A connection opens the database lazily, and a checkpoint on one that has
+  // not yet read it is a silent no-op: read it now.
+  if (auto st = own->exec("PRAGMA journal_mode = WAL"); !st) {
+    return Error{"store: checkpoint connection: " + st.error().message};
+  }
+  std::unique_ptr<Checkpointer> c(new Checkpointer(writer, std::move(*own)));
+  sqlite3_wal_hook(writer.handle(), &Checkpointer::on_commit, c.get());
+  c->thread_ = std::thread([raw = c.get()] { raw->run(); });
+  return c;
+}
+
+Checkpointer::Checkpointer(sqlite::Database& writer, sqlite::Database own) : writer_(writer), own_(std::move(own)) {}
+
+Checkpointer::~Checkpointer() {
+  stop();
+}
+
+void Checkpointer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  sqlite3_wal_hook(writer_.handle(), nullptr, nullptr);
+}
+
+int Checkpointer::on_commit(void* raw, sqlite3* db, const char* name, int wal_pages) {
+  auto* self = static_cast<Checkpointer*>(raw);
+  if (wal_pages >= kWriterPages) {
+    // Most of the WAL is already copied by the background thread; this copies
+    // the rest so the next transaction can start the WAL over.
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    std::lock_guard lock(self->mutex_);
+    ++self->by_writer_;
+  } else if (wal_pages >= kBackgroundPages) {
+    {
+      std::lock_guard lock(self->mutex_);
+      self->wanted_ = true;
+    }
+    self->wake_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void Checkpointer::run() {
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || wanted_; });
+      if (stopping_) return;
+      wanted_ = false;
+    }
+    int wal_pages = 0;
+    int copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(own_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      spdlog::warn("store: background checkpoint failed: {}", own_.last_error());
+    }
+    std::lock_guard lock(mutex_);
+    ++background_;
+  }
+}
+
+std::uint64_t Checkpointer::background_checkpoints() const {
+  std::lock_guard lock(mutex_);
+  return background_;
+}
+
+std::uint64_t Checkpointer::writer_checkpoints() const {
+  std::lock_guard lock(mutex_);
+  return by_writer_;
+}
+
+}  // namespace chronohook

@@ -1,0 +1,60 @@
+// Moves WAL checkpoints off the writer thread. Private to src/store.
+//
+// SQLite's automatic checkpoint runs inside the commit that crosses the
+// threshold, so every so often one batch of hooks waits for the WAL to be
+// copied into the database and the database fsynced (the profile's biggest
+// latency spikes). Here the writer only notices the WAL's size after each
+// commit; a second connection on its own thread copies it back with PASSIVE
+// checkpoints, which never block the writer.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "chronohook/result.hpp"
+#include "chronohook/sqlite.hpp"
+
+namespace chronohook {
+
+class Checkpointer {
+ public:
+  // WAL pages after which a background checkpoint starts (SQLite's default).
+  static constexpr int kBackgroundPages = 1000;
+  // If the WAL still grows past this, the writer checkpoints itself: a
+  // PASSIVE checkpoint cannot reset a WAL that a busy writer keeps appending
+  // to, so without this it would grow without bound under sustained load.
+  static constexpr int kWriterPages = 16 * kBackgroundPages;
+
+  // Installs itself as `writer`'s WAL hook (which also switches off SQLite's
+  // automatic checkpoints on that connection) and starts its thread.
+  static Result<std::unique_ptr<Checkpointer>> start(sqlite::Database& writer, const std::filesystem::path& path);
+  ~Checkpointer();
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  void stop();
+
+  std::uint64_t background_checkpoints() const;
+  std::uint64_t writer_checkpoints() const;
+
+ private:
+  Checkpointer(sqlite::Database& writer, sqlite::Database own);
+  // Called by SQLite on the writer thread after each commit.
+  static int on_commit(void* self, sqlite3* db, const char* name, int wal_pages);
+  void run();
+
+  sqlite::Database& writer_;
+  sqlite::Database own_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool wanted_ = false;
+  bool stopping_ = false;
+  std::uint64_t background_ = 0;
+  std::uint64_t by_writer_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace chronohook
