@@ -12,8 +12,12 @@
 
 namespace chronohook::logging {
 
-// Installs the process logger: UTC timestamps with milliseconds, level name.
+// Installs the process logger: UTC timestamps with milliseconds, level name,
+// written to stderr by a logging thread of its own.
 Status init(std::string_view level);
+
+// Writes every queued line and stops the logging thread. Call before exit.
+void shutdown();
 
 struct AccessEntry {
   std::string_view method;

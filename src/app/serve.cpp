@@ -60,6 +60,7 @@ int serve(const std::filesystem::path& config_file) {
     auto ctx = tls::make_server_context(config->server.tls_cert, config->server.tls_key);
     if (!ctx) {
       spdlog::critical("{}", ctx.error().message);
+      logging::shutdown();
       return kExitConfig;
     }
     tls_context = std::move(*ctx);
@@ -68,6 +69,7 @@ int serve(const std::filesystem::path& config_file) {
   auto store = EventStore::open(config->storage);
   if (!store) {
     spdlog::critical("{}", store.error().message);
+    logging::shutdown();
     return kExitRuntime;
   }
   spdlog::info("database {} (WAL, synchronous={})", config->storage.path.string(),
@@ -82,6 +84,7 @@ int serve(const std::filesystem::path& config_file) {
   if (!server) {
     spdlog::critical("{}", server.error().message);
     (*store)->stop();
+    logging::shutdown();
     return kExitRuntime;
   }
   (*server)->start();
@@ -128,6 +131,7 @@ int serve(const std::filesystem::path& config_file) {
   spdlog::info("stopped: {} hook(s) stored, {} duplicate(s), {} batch(es), largest batch {}, {} checkpoint(s)",
                counters->hooks_stored.load(), counters->hooks_duplicate.load(), stats.batches, stats.largest_batch,
                stats.background_checkpoints + stats.writer_checkpoints);
+  logging::shutdown();
   return kExitOk;
 }
 

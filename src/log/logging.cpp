@@ -1,9 +1,13 @@
 #include "chronohook/logging.hpp"
 
+#include <spdlog/async.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace chronohook::logging {
+namespace {
+constexpr std::size_t kQueueLines = 8192;
+}  // namespace
 
 Status init(std::string_view level) {
   const auto lvl = spdlog::level::from_str(std::string(level));
@@ -11,12 +15,20 @@ Status init(std::string_view level) {
     return Error{"log: unknown level \"" + sanitize(level, 32) +
                  "\": use trace, debug, info, warn, error, critical or off"};
   }
-  auto logger = spdlog::stderr_logger_mt("chronohook");
+  // Lines are written by one logging thread, so an I/O thread never waits on
+  // the write to stderr (or journald's socket behind it). A full queue makes
+  // callers wait rather than drop lines.
+  spdlog::init_thread_pool(kQueueLines, 1);
+  auto logger = std::make_shared<spdlog::async_logger>("chronohook", std::make_shared<spdlog::sinks::stderr_sink_mt>(),
+                                                       spdlog::thread_pool(), spdlog::async_overflow_policy::block);
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   logger->set_level(lvl);
-  logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   return Status::Ok();
+}
+
+void shutdown() {
+  spdlog::shutdown();
 }
 
 std::string sanitize(std::string_view text, std::size_t max) {
@@ -33,11 +45,12 @@ std::string sanitize(std::string_view text, std::size_t max) {
 
 void access(const AccessEntry& e) {
   auto dash = [](std::string_view s) { return s.empty() ? std::string_view("-") : s; };
-  spdlog::info("access method={} path={} status={} webhook={} event={} delivery={} bytes_in={} bytes_out={} "
-               "latency_us={} peer={}",
-               sanitize(e.method, 16), sanitize(e.path), e.status, dash(e.webhook), dash(e.event),
-               e.delivery.empty() ? std::string("-") : sanitize(e.delivery), e.bytes_in, e.bytes_out,
-               e.latency.count(), dash(e.peer));
+  spdlog::info(
+      "access method={} path={} status={} webhook={} event={} delivery={} bytes_in={} bytes_out={} "
+      "latency_us={} peer={}",
+      sanitize(e.method, 16), sanitize(e.path), e.status, dash(e.webhook), dash(e.event),
+      e.delivery.empty() ? std::string("-") : sanitize(e.delivery), e.bytes_in, e.bytes_out, e.latency.count(),
+      dash(e.peer));
 }
 
 }  // namespace chronohook::logging

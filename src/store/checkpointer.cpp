@@ -45,13 +45,21 @@ int Checkpointer::on_commit(void* raw, sqlite3* db, const char* name, int wal_pa
     sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     std::lock_guard lock(self->mutex_);
     ++self->by_writer_;
-  } else if (wal_pages >= kBackgroundPages) {
-    {
-      std::lock_guard lock(self->mutex_);
-      self->wanted_ = true;
-    }
-    self->wake_.notify_one();
+    self->pages_at_last_request_ = 0;
+    return SQLITE_OK;
   }
+  bool wake = false;
+  {
+    std::lock_guard lock(self->mutex_);
+    if (wal_pages < self->pages_at_last_request_) self->pages_at_last_request_ = 0;  // the WAL restarted
+    // Ask again only once as much new WAL has piled up: re-running after
+    // every commit would copy a few pages and fsync the database each time.
+    if (wal_pages - self->pages_at_last_request_ >= kBackgroundPages) {
+      self->pages_at_last_request_ = wal_pages;
+      self->wanted_ = wake = true;
+    }
+  }
+  if (wake) self->wake_.notify_one();
   return SQLITE_OK;
 }
 

@@ -21,12 +21,14 @@ namespace chronohook {
 
 class Checkpointer {
  public:
-  // WAL pages after which a background checkpoint starts (SQLite's default).
-  static constexpr int kBackgroundPages = 1000;
+  // New WAL pages after which a background checkpoint starts. Larger than
+  // SQLite's 1000 because a checkpoint copies each page once however often it
+  // changed: hot pages (the table's tail, interior nodes) are copied less.
+  static constexpr int kBackgroundPages = 4000;
   // If the WAL still grows past this, the writer checkpoints itself: a
-  // PASSIVE checkpoint cannot reset a WAL that a busy writer keeps appending
+  // PASSIVE checkpoint cannot restart a WAL that a busy writer keeps appending
   // to, so without this it would grow without bound under sustained load.
-  static constexpr int kWriterPages = 16 * kBackgroundPages;
+  static constexpr int kWriterPages = 8 * kBackgroundPages;
 
   // Installs itself as `writer`'s WAL hook (which also switches off SQLite's
   // automatic checkpoints on that connection) and starts its thread.
@@ -51,6 +53,7 @@ class Checkpointer {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool wanted_ = false;
+  int pages_at_last_request_ = 0;  // WAL size when a checkpoint was last asked for
   bool stopping_ = false;
   std::uint64_t background_ = 0;
   std::uint64_t by_writer_ = 0;
