@@ -6,7 +6,7 @@
 
 namespace chronohook::logging {
 namespace {
-constexpr std::size_t kQueueLines = 8192;
+constexpr std::size_t kQueueLines = 1024;  // each slot is preallocated (~300 bytes)
 }  // namespace
 
 Status init(std::string_view level) {
