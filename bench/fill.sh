@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# bench/fill.sh: does chronohook insert as fast into a big database as into an
+# empty one? Fills a database to FILL_ROWS events (10 million by default),
+# then drives chronohook with the same wrk keep-alive load as bench/run.sh,
+# once on an empty database and once on the filled one, FILL_ROUNDS times
+# alternately, and prints both insert rates and their ratio (target: the
+# filled rate within 20 % of the empty one).
+#
+# The fill goes straight to SQLite, not through the daemon: the schema comes
+# from `chronohook migrate` (so it is exactly the daemon's), then the sqlite3
+# shell inserts rows built from bench/hook-body.fmt (the body wrk sends) in
+# large transactions with the journal and fsync off. That is for the fill
+# only: the measurement runs the daemon with its production settings (WAL,
+# synchronous=FULL, access log on).
+#
+# Environment (defaults in brackets):
+#   FILL_ROWS        rows to fill [10000000]
+#   FILL_CHUNK       rows per fill transaction [1000000]
+#   FILL_DIR         where the filled database lives [bench/out/fill]
+#   FILL_KEEP        1 keeps the filled database for the next run (it is
+#                    reused when it already holds FILL_ROWS rows) [0]
+#   FILL_ROUNDS      empty/filled measurement pairs [2]
+#   FILL_WARM        1 reads the filled database's index into the page cache
+#                    before measuring (the steady state of a running
+#                    receiver); 0 measures whatever the cache holds [1]
+#   BENCH_SECONDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS,
+#   BENCH_CERT_KEY, BENCH_BUILD, BENCH_BUILD_DIR: as for bench/run.sh
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+FILL_ROWS=${FILL_ROWS:-10000000}
+FILL_CHUNK=${FILL_CHUNK:-1000000}
+FILL_DIR=${FILL_DIR:-$BENCH_DIR/out/fill}
+FILL_KEEP=${FILL_KEEP:-0}
+FILL_ROUNDS=${FILL_ROUNDS:-2}
+BENCH_SECONDS=${BENCH_SECONDS:-20}
+BENCH_WARMUP=${BENCH_WARMUP:-3}
+BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-32}
+BENCH_THREADS=${BENCH_THREADS:-2}
+BENCH_CERT_KEY=${BENCH_CERT_KEY:-ec}
+BENCH_BUILD=${BENCH_BUILD:-1}
+BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-$REPO_DIR/build-bench}
+OUT=$BENCH_DIR/out/fill-$(date +%Y%m%d-%H%M%S)
+
+for v in FILL_ROWS FILL_CHUNK FILL_ROUNDS BENCH_SECONDS BENCH_CONNECTIONS BENCH_THREADS; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
+done
+
+ensure_tools wrk sqlite3 curl openssl ss cmake ninja python3
+mkdir -p "$FILL_DIR" "$OUT"
+WORK=$OUT/work
+mkdir -p "$WORK"
+FILLED=$FILL_DIR/filled.db
+install_traps
+# A half-made fill is useless, and a finished one is 20 GB: remove it unless
+# asked to keep it.
+trap 'stop_all; rm -rf "$WORK"; [[ $FILL_KEEP == 1 ]] || rm -f "$FILLED" "$FILLED-wal" "$FILLED-shm" "$FILLED-journal"' EXIT
+
+REVISION=$(source_revision) # before building: the tree the build reads
+if [[ $BENCH_BUILD == 1 ]]; then build_release "$BENCH_BUILD_DIR" "$OUT/build.log"; fi
+CHRONOHOOK=$BENCH_BUILD_DIR/chronohook
+[[ -x $CHRONOHOOK ]] || die "$CHRONOHOOK is missing: run with BENCH_BUILD=1"
+# Not rebuilt: say so, since the tree may have moved on since the binary.
+[[ $BENCH_BUILD == 1 ]] || REVISION="(binary of $(date -u -r "$CHRONOHOOK" +%Y-%m-%dT%H:%MZ), not rebuilt; tree now $REVISION)"
+
+make_cert "$WORK" "$BENCH_CERT_KEY"
+
+# The daemon's config for DB; also what `chronohook migrate` reads.
+config_for() {
+  local db=$1 port=${2:-0}
+  write_chronohook_config "$WORK/$(basename "$db").toml" "$port" "$WORK/cert.pem" "$WORK/key.pem" "$db" true
+  echo "$WORK/$(basename "$db").toml"
+}
+
+migrate_db() {
+  "$CHRONOHOOK" migrate --config "$(config_for "$1")" >"$OUT/migrate.log" 2>&1 ||
+    die "chronohook migrate failed on $1 (see $OUT/migrate.log)"
+}
+
+# Rows already there: max(seq) reads one page, count(*) would scan 20 GB.
+filled_rows() {
+  [[ -f $FILLED ]] || {
+    echo 0
+    return
+  }
+  max_seq "$FILLED" 2>/dev/null || echo 0
+}
+
+fill() {
+  # ~1.7 KB payload + ~150 B of other columns + index entry, and 10 % slack.
+  local need_mb=$((FILL_ROWS * 2100 * 11 / 10 / 1000000)) avail_mb
+  avail_mb=$(df -Pm "$FILL_DIR" | awk 'NR == 2 { print $4 }')
+  ((avail_mb > need_mb + 2048)) ||
+    die "filling $FILL_ROWS rows needs about $need_mb MB in $FILL_DIR, and only $avail_mb MB are free (set FILL_DIR or FILL_ROWS)"
+  log "filling $FILLED to $FILL_ROWS rows (about $((need_mb / 1024)) GB; $((avail_mb / 1024)) GB free)"
+  rm -f "$FILLED" "$FILLED-wal" "$FILLED-shm" "$FILLED-journal"
+  migrate_db "$FILLED"
+
+  # One sqlite3 process, so its 1 GB page cache (which holds the whole
+  # (webhook, delivery_id) index) lasts across the chunks. Delivery ids
+  # start with a multiplicative hash of the row number: they are spread over
+  # the index the way random (UUID-like) ids are, so the filled index is as
+  # fragmented as a real one, not a neat append-only run.
+  local script=$WORK/fill.sql start=1 end started=$SECONDS
+  {
+    echo "PRAGMA journal_mode = DELETE;" # leave WAL, so that OFF is allowed
+    echo "PRAGMA journal_mode = OFF;"    # fill only: a crash means refilling
+    echo "PRAGMA synchronous = OFF;"
+    echo "PRAGMA cache_size = -1048576;"
+    echo "CREATE TEMP TABLE fmt AS SELECT rtrim(CAST(readfile('$BENCH_DIR/hook-body.fmt') AS TEXT), char(10)) AS t;"
+    while ((start <= FILL_ROWS)); do
+      end=$((start + FILL_CHUNK - 1))
+      ((end <= FILL_ROWS)) || end=$FILL_ROWS
+      cat <<SQL
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT $start UNION ALL SELECT i + 1 FROM n WHERE i < $end)
+INSERT INTO events (webhook, delivery_id, event, received_at, payload,
+                    object_id, patient_id, practice_group_id, attempts, last_seen_at)
+SELECT 'main',
+       printf('%08x-fill-%d', (i * 2654435761) % 4294967296, i),
+       'APPOINTMENT_MODIFY',
+       strftime('%Y-%m-%dT%H:%M:%fZ', 1700000000 + i * 6, 'unixepoch'),
+       printf(t, 8000000000 + i, 7000000 + i % 50000, 1 + i % 12, 1 + i % 28, 8 + i % 10, (i * 5) % 60, i % 60),
+       8000000000 + i, 7000000 + i % 50000, 990001, 1,
+       strftime('%Y-%m-%dT%H:%M:%fZ', 1700000000 + i * 6, 'unixepoch')
+FROM n, temp.fmt;
+COMMIT;
+.print filled $end
+SQL
+      start=$((end + 1))
+    done
+    echo "PRAGMA journal_mode = WAL;" # what the daemon will use
+  } >"$script"
+
+  # In the background and waited for, so that Ctrl-C or SIGTERM stops it at
+  # once (a foreground child would delay the trap until it finished).
+  start_bg "$OUT/fill.log" sqlite3 -batch "$FILLED" ".read $script"
+  local pid=$STARTED_PID last=0 n
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 2
+    n=$(sed -n 's/^filled \([0-9]*\)$/\1/p' "$OUT/fill.log" | tail -n 1)
+    if [[ -n $n && $n != "$last" ]]; then
+      log "  $n rows ($((n / (SECONDS - started + 1))) rows/s)"
+      last=$n
+    fi
+  done
+  wait "$pid" || {
+    tail -n 20 "$OUT/fill.log" >&2
+    die "the fill failed (see $OUT/fill.log)"
+  }
+  stop_pid "$pid"
+  [[ $(max_seq "$FILLED") -ge $FILL_ROWS ]] || die "the fill stopped short (see $OUT/fill.log)"
+  # Flush the fill's dirty pages now: their write-back would otherwise
+  # compete with the measured fsyncs.
+  sync "$FILLED"
+  log "filled $FILL_ROWS rows in $((SECONDS - started)) s; $(du -h "$FILLED" | cut -f1) on disk"
+}
+
+have=$(filled_rows)
+if ((have >= FILL_ROWS)); then
+  log "reusing $FILLED ($have rows)"
+else
+  fill
+fi
+
+RESULTS=$OUT/results.tsv
+printf 'round\tdatabase\trows_before\trps\tp50_ms\tp99_ms\tcheck\n' >"$RESULTS"
+
+# measure_db LABEL DB ROUND: one chronohook, one keep-alive wrk run.
+measure_db() {
+  local label=$1 db=$2 round=$3 port url config
+  port=$(pick_port)
+  url="https://127.0.0.1:$port/webhook"
+  config=$(config_for "$db" "$port")
+  local rows_before
+  rows_before=$(max_seq "$db")
+  log "round $round, $label database ($rows_before rows): chronohook on port $port"
+  # The full log (an access line per hook) stays in the work directory;
+  # its tail is kept.
+  local server_log=$WORK/server-$label-$round.log
+  start_bg "$server_log" "$CHRONOHOOK" serve --config "$config"
+  local pid=$STARTED_PID
+  wait_listening "$port" "$pid" "$server_log"
+  wait_serving "$url"
+  if ((BENCH_WARMUP > 0)); then run_wrk keepalive "$BENCH_WARMUP" "$url" "warm-$(random_prefix)" "$WORK/warmup.txt"; fi
+  settle_rows "$db" "$rows_before" >/dev/null
+  local seq0 out=$OUT/wrk-$label-$round.txt
+  seq0=$(max_seq "$db")
+  run_wrk keepalive "$BENCH_SECONDS" "$url" "run-$(random_prefix)" "$out"
+  local rows ok unread check
+  rows=$(settle_rows "$db" "$seq0")
+  ok=$(wrk_field "$out" ok)
+  unread=$(($(wrk_field "$out" sent) - $(wrk_field "$out" answered)))
+  if ((rows == ok)); then
+    check=OK
+  elif ((rows > ok && rows - ok <= unread)); then
+    check="OK(+$((rows - ok)) unread)"
+  else
+    check=MISMATCH
+  fi
+  stop_pid "$pid"
+  tail -n 50 "$server_log" >"$OUT/server-$label-$round.log"
+  rm -f "$server_log"
+  local rps p50 p99
+  rps=$(wrk_rps "$out")
+  p50=$(awk -v v="$(wrk_field "$out" p50_us)" 'BEGIN { printf "%.2f", v / 1000 }')
+  p99=$(awk -v v="$(wrk_field "$out" p99_us)" 'BEGIN { printf "%.2f", v / 1000 }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$label" "$rows_before" "$rps" "$p50" "$p99" "$check" >>"$RESULTS"
+  log "round $round, $label: $rps req/s, p99 $p99 ms, rows $check ($rows rows, $ok 2xx)"
+}
+
+# Every insert looks its delivery id up in the (webhook, delivery_id) index,
+# so a running receiver keeps that index in the page cache; a database just
+# copied in or evicted by other work does not have it there, and the first
+# minutes of inserts wait on disk reads (measured: 0.23x the empty rate in
+# the first round, rising as the index came back). Read it in first, so the
+# comparison is the steady state. FILL_WARM=0 measures the cold case.
+if [[ ${FILL_WARM:-1} == 1 ]]; then
+  warm_started=$SECONDS
+  if sql "$FILLED" "SELECT count(*) FROM events INDEXED BY sqlite_autoindex_events_1;" >/dev/null; then
+    log "read the (webhook, delivery_id) index into the page cache in $((SECONDS - warm_started)) s"
+  else
+    log "could not read the (webhook, delivery_id) index (schema changed?): measuring with a cold cache"
+  fi
+fi
+
+FSYNC=$(fsync_probe "$WORK")
+log "disk: $FSYNC"
+for ((round = 1; round <= FILL_ROUNDS; round++)); do
+  # A fresh empty database each round; the filled one only grows a little.
+  empty=$WORK/empty-$round.db
+  migrate_db "$empty"
+  measure_db empty "$empty" "$round"
+  measure_db filled "$FILLED" "$round"
+  rm -f "$empty" "$empty-wal" "$empty-shm"
+done
+
+{
+  echo "chronohook $REVISION: insert rate, empty vs $FILL_ROWS rows, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, kernel $(uname -r)"
+  [[ ${FILL_WARM:-1} == 1 ]] && echo "filled database's index read into the page cache first (FILL_WARM=1)"
+  echo "disk: $FSYNC"
+  echo "load: wrk keep-alive, $BENCH_THREADS threads, $BENCH_CONNECTIONS connections, ${BENCH_SECONDS}s after ${BENCH_WARMUP}s warm-up; WAL, synchronous=FULL, access log on"
+  echo
+  awk -F'\t' '
+    NR == 1 { printf "%-6s %-8s %12s %9s %8s %8s  %s\n", "round", "database", "rows before", "req/s", "p50 ms", "p99 ms", "rows vs 2xx"; next }
+    {
+      printf "%-6s %-8s %12s %9d %8.2f %8.2f  %s\n", $1, $2, $3, $4, $5, $6, $7
+      v[$2, ++c[$2]] = $4
+    }
+    function median(k,   n, i, j, t, a) {
+      n = c[k]
+      for (i = 1; i <= n; i++) a[i] = v[k, i]
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    END {
+      e = median("empty"); f = median("filled")
+      r = e > 0 ? f / e : 0
+      verdict = r >= 0.8 ? "met" : sprintf("MISSED by %.0f%%", 100 * (0.8 - r) / 0.8)
+      printf "\nmedian req/s: empty %d, filled %d; filled / empty = %.2fx (target >= 0.80x: %s)\n", e, f, r, verdict
+    }' "$RESULTS"
+} | tee "$OUT/table.txt"
+log "results in $OUT"
