@@ -60,7 +60,7 @@ class EventStore {
     Completion done;
   };
 
-  EventStore(sqlite::Database db, sqlite::Statement upsert, const StorageConfig& config);
+  EventStore(sqlite::Database db, sqlite::Statement insert, sqlite::Statement repeat, const StorageConfig& config);
   Status start_checkpointer(const std::filesystem::path& path);
   void run();  // the writer thread
   // Called only on the writer thread.
@@ -71,7 +71,8 @@ class EventStore {
   void rollback_if_open();
 
   sqlite::Database db_;
-  sqlite::Statement upsert_;
+  sqlite::Statement insert_;                    // a new delivery
+  sqlite::Statement repeat_;                    // a delivery already stored: count it
   std::unique_ptr<Checkpointer> checkpointer_;  // declared after db_: closes first
   std::size_t queue_capacity_;
   std::size_t max_batch_;

@@ -37,6 +37,7 @@ class Database {
   Result<Statement> prepare(std::string_view sql);
 
   std::int64_t changes() const;
+  std::int64_t last_insert_rowid() const;
   sqlite3* handle() const { return db_; }
   // SQLite's message for the last error on this connection.
   std::string last_error() const;

@@ -103,6 +103,10 @@ std::int64_t Database::changes() const {
   return sqlite3_changes64(db_);
 }
 
+std::int64_t Database::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
+
 std::string Database::last_error() const {
   return db_ ? sqlite3_errmsg(db_) : "no database";
 }
