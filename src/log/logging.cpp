@@ -1,12 +1,58 @@
 #include "chronohook/logging.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <mutex>
+
 #include <spdlog/async.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 namespace chronohook::logging {
 namespace {
+
 constexpr std::size_t kQueueLines = 1024;  // each slot is preallocated (~300 bytes)
+constexpr std::size_t kWriteBatchBytes = 32 * 1024;
+
+// Writes lines to stderr in batches: one write(2) for whatever the logging
+// thread has on hand, instead of one (plus an fflush) per line as spdlog's
+// stderr sink does. A line is never held back once the queue behind it is
+// empty, so an idle daemon's log is as prompt as before.
+class BatchingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  // `pool` is the one whose thread calls this sink. Held directly: asking
+  // spdlog::thread_pool() here would deadlock against spdlog::shutdown().
+  explicit BatchingStderrSink(spdlog::details::thread_pool* pool) : pool_(pool) {}
+  ~BatchingStderrSink() override { write_pending(); }
+  BatchingStderrSink(const BatchingStderrSink&) = delete;
+  BatchingStderrSink& operator=(const BatchingStderrSink&) = delete;
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    formatter_->format(msg, pending_);
+    if (pending_.size() >= kWriteBatchBytes || pool_->queue_size() == 0) write_pending();
+  }
+  void flush_() override { write_pending(); }
+
+ private:
+  void write_pending() {
+    const char* p = pending_.data();
+    std::size_t left = pending_.size();
+    while (left > 0) {
+      const ssize_t n = ::write(STDERR_FILENO, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // nowhere to report a failing stderr; drop the batch
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+    pending_.clear();
+  }
+
+  spdlog::details::thread_pool* pool_;
+  spdlog::memory_buf_t pending_;
+};
+
 }  // namespace
 
 Status init(std::string_view level) {
@@ -19,8 +65,9 @@ Status init(std::string_view level) {
   // the write to stderr (or journald's socket behind it). A full queue makes
   // callers wait rather than drop lines.
   spdlog::init_thread_pool(kQueueLines, 1);
-  auto logger = std::make_shared<spdlog::async_logger>("chronohook", std::make_shared<spdlog::sinks::stderr_sink_mt>(),
-                                                       spdlog::thread_pool(), spdlog::async_overflow_policy::block);
+  auto logger = std::make_shared<spdlog::async_logger>(
+      "chronohook", std::make_shared<BatchingStderrSink>(spdlog::thread_pool().get()), spdlog::thread_pool(),
+      spdlog::async_overflow_policy::block);
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   logger->set_level(lvl);
   spdlog::set_default_logger(logger);
@@ -28,6 +75,8 @@ Status init(std::string_view level) {
 }
 
 void shutdown() {
+  // The flush travels through the queue behind every line already logged.
+  if (auto logger = spdlog::default_logger()) logger->flush();
   spdlog::shutdown();
 }
 
