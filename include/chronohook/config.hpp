@@ -17,7 +17,7 @@
 namespace chronohook {
 
 struct ListenAddress {
-  std::string host;  // "0.0.0.0", "::", "127.0.0.1", "localhost"; no brackets
+  std::string host;        // "0.0.0.0", "::", "127.0.0.1", "localhost"; no brackets
   std::uint16_t port = 0;  // 0 asks the kernel for a free port (tests)
 
   // "host:port", with IPv6 hosts in brackets.
@@ -61,9 +61,9 @@ struct LogConfig {
 struct WebhookConfig {
   std::string name;
   std::string path;
-  Secret secret;                       // answers verification, authenticates POSTs
+  Secret secret;                         // answers verification, authenticates POSTs
   std::vector<Secret> previous_secrets;  // still authenticate POSTs (rotation)
-  bool verify = true;                  // answer GET ?msg= challenges
+  bool verify = true;                    // answer GET ?msg= challenges
 
   // The current secret followed by the previous ones.
   std::vector<Secret> accepted_secrets() const;
@@ -93,8 +93,7 @@ struct ConfigEnvironment {
 Result<Config> load_config(const std::filesystem::path& file, const ConfigEnvironment& env);
 
 // The same from TOML text; `file` only names the source and anchors relative paths.
-Result<Config> load_config_text(std::string_view toml, const std::filesystem::path& file,
-                                const ConfigEnvironment& env);
+Result<Config> load_config_text(std::string_view toml, const std::filesystem::path& file, const ConfigEnvironment& env);
 
 const char* to_string(Synchronous s);
 

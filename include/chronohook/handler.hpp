@@ -25,12 +25,12 @@ using Clock = std::chrono::system_clock;
 
 // What the session knows once the request header is in.
 struct RequestHead {
-  std::string_view method;  // "GET", "POST", ...
-  std::string_view target;  // origin-form: path and optional "?query"
+  std::string_view method;                    // "GET", "POST", ...
+  std::string_view target;                    // origin-form: path and optional "?query"
   std::optional<std::string_view> event;      // X-drchrono-event
   std::optional<std::string_view> signature;  // X-drchrono-signature
   std::optional<std::string_view> delivery;   // X-drchrono-delivery
-  std::string_view repeated_header;  // a protocol header sent more than once
+  std::string_view repeated_header;           // a protocol header sent more than once
   std::optional<std::uint64_t> content_length;
   bool has_body = false;  // Content-Length > 0 or chunked
   Clock::time_point received{};
@@ -49,8 +49,8 @@ struct Reply {
   // point into the handler's routes and the request head: the session keeps
   // the request alive until the line is written.
   std::string_view webhook;
-  std::string_view event;     // set only when well-formed
-  std::string_view delivery;  // set only when well-formed
+  std::string_view event;            // set only when well-formed
+  std::string_view delivery;         // set only when well-formed
   bool first_unknown_event = false;  // log this event name once
 };
 
@@ -74,8 +74,8 @@ struct Limits {
 struct Route {
   std::string name;
   std::string path;
-  Secret secret;                  // current: answers verification
-  std::vector<Secret> accepted;   // current + previous: authenticate POSTs
+  Secret secret;                 // current: answers verification
+  std::vector<Secret> accepted;  // current + previous: authenticate POSTs
   bool verify = true;
 };
 

@@ -11,6 +11,6 @@
 namespace chronohook::tls {
 
 Result<std::shared_ptr<boost::asio::ssl::context>> make_server_context(const std::filesystem::path& chain_file,
-                                                                      const std::filesystem::path& key_file);
+                                                                       const std::filesystem::path& key_file);
 
 }  // namespace chronohook::tls
