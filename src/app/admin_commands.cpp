@@ -32,8 +32,7 @@ int check_config(const std::filesystem::path& config_file) {
   } else {
     std::cout << " (plain http)\n";
   }
-  std::cout << "storage  " << c.storage.path.string() << " (synchronous=" << to_string(c.storage.synchronous)
-            << ")\n";
+  std::cout << "storage  " << c.storage.path.string() << " (synchronous=" << to_string(c.storage.synchronous) << ")\n";
   for (const WebhookConfig& w : c.webhooks) {
     std::cout << "webhook  " << w.name << " at " << w.path << " (" << 1 + w.previous_secrets.size()
               << " secret(s) accepted, verification " << (w.verify ? "on" : "off") << ")\n";

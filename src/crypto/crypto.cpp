@@ -12,8 +12,7 @@ namespace chronohook::crypto {
 Digest sha256(std::string_view data) {
   Digest out{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
-      len != out.size()) {
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != out.size()) {
     // Only possible if OpenSSL itself is broken; nothing sensible can continue.
     throw std::runtime_error("crypto: SHA-256 failed inside OpenSSL");
   }
@@ -37,8 +36,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   static const unsigned char kEmpty = 0;
   const void* key_ptr = key.empty() ? &kEmpty : static_cast<const void*>(key.data());
   const auto* msg_ptr = message.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(message.data());
-  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), msg_ptr, message.size(), mac.data(), &len) ==
-          nullptr ||
+  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()), msg_ptr, message.size(), mac.data(), &len) == nullptr ||
       len != mac.size()) {
     throw std::runtime_error("crypto: HMAC-SHA256 failed inside OpenSSL");
   }

@@ -6,7 +6,9 @@
 
 namespace chronohook {
 
-Secret::Secret(std::string bytes) : bytes_(std::move(bytes)) { compute_digest(); }
+Secret::Secret(std::string bytes) : bytes_(std::move(bytes)) {
+  compute_digest();
+}
 
 Secret::Secret(const Secret& other) : bytes_(other.bytes_), digest_(other.digest_) {}
 
@@ -33,7 +35,9 @@ Secret& Secret::operator=(Secret&& other) noexcept {
   return *this;
 }
 
-Secret::~Secret() { wipe(); }
+Secret::~Secret() {
+  wipe();
+}
 
 void Secret::wipe() {
   if (!bytes_.empty()) OPENSSL_cleanse(bytes_.data(), bytes_.size());
@@ -41,6 +45,8 @@ void Secret::wipe() {
   OPENSSL_cleanse(digest_.data(), digest_.size());
 }
 
-void Secret::compute_digest() { digest_ = crypto::sha256(bytes_); }
+void Secret::compute_digest() {
+  digest_ = crypto::sha256(bytes_);
+}
 
 }  // namespace chronohook

@@ -98,10 +98,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
       paused_ = true;
       return;
     }
-    acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec,
-                                                                               asio::ip::tcp::socket socket) {
-      self->on_accept(ec, std::move(socket));
-    });
+    acceptor_.async_accept(asio::make_strand(ioc_),
+                           [self = shared_from_this()](beast::error_code ec, asio::ip::tcp::socket socket) {
+                             self->on_accept(ec, std::move(socket));
+                           });
   }
 
   void on_accept(beast::error_code ec, asio::ip::tcp::socket socket) {
@@ -166,9 +166,17 @@ Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Conf
 Server::Server(std::shared_ptr<Listener> listener) : listener_(std::move(listener)) {}
 Server::~Server() = default;
 
-std::string Server::local_address() const { return listener_->local_address(); }
-void Server::start() { listener_->start(); }
-void Server::drain(std::function<void()> on_drained) { listener_->drain(std::move(on_drained)); }
-std::size_t Server::open_connections() const { return listener_->open_connections(); }
+std::string Server::local_address() const {
+  return listener_->local_address();
+}
+void Server::start() {
+  listener_->start();
+}
+void Server::drain(std::function<void()> on_drained) {
+  listener_->drain(std::move(on_drained));
+}
+std::size_t Server::open_connections() const {
+  return listener_->open_connections();
+}
 
 }  // namespace chronohook::net

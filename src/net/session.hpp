@@ -37,14 +37,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
  public:
   // Plain HTTP.
-  Session(asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, std::string peer)
-    requires(!kTls)
+  Session(asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, std::string peer) requires(!kTls)
       : stream_(std::move(socket)), state_(std::move(state)), peer_(std::move(peer)) {}
 
   // TLS.
   Session(asio::ip::tcp::socket&& socket, asio::ssl::context& ctx, std::shared_ptr<SharedState> state,
-          std::string peer)
-    requires(kTls)
+          std::string peer) requires(kTls)
       : stream_(std::move(socket), ctx), state_(std::move(state)), peer_(std::move(peer)) {}
 
   ~Session() override {
@@ -102,10 +100,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (state_->draining.load(std::memory_order_relaxed)) return close();
     phase_ = Phase::kIdle;
     lowest().expires_after(requests_ == 0 ? state_->settings.header_timeout : state_->settings.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->on_first_bytes(ec, n);
-                            });
+    stream_.async_read_some(
+        buffer_.prepare(kReadChunk),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) { self->on_first_bytes(ec, n); });
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
@@ -125,10 +122,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // read_body() sets the limit.
     parser_->body_limit(boost::none);
     lowest().expires_after(state_->settings.header_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->on_header(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -178,9 +174,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // on_head refused a declared length over the limit; this catches chunked bodies.
     parser_->body_limit(state_->settings.max_body_bytes);
     lowest().expires_after(state_->settings.body_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_body(ec);
-    });
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
   }
 
   void on_body(beast::error_code ec) {
@@ -191,12 +186,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (auto* reply = std::get_if<webhook::Reply>(&decision)) return send(std::move(*reply));
 
     // Completes on the writer thread; hop back onto this session's strand.
-    state_->store.submit(std::move(std::get<webhook::Store>(decision).record),
-                         [self = this->shared_from_this()](AppendOutcome outcome) {
-                           asio::post(self->stream_.get_executor(), [self, outcome = std::move(outcome)] {
-                             self->on_stored(outcome);
-                           });
-                         });
+    state_->store.submit(
+        std::move(std::get<webhook::Store>(decision).record), [self = this->shared_from_this()](AppendOutcome outcome) {
+          asio::post(self->stream_.get_executor(), [self, outcome = std::move(outcome)] { self->on_stored(outcome); });
+        });
   }
 
   void on_stored(const AppendOutcome& outcome) {
@@ -251,9 +244,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       res_.prepare_payload();
     }
     lowest().expires_after(state_->settings.write_timeout);
-    http::async_write(stream_, res_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_write(ec);
-    });
+    http::async_write(stream_, res_,
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(beast::error_code ec) {
@@ -272,8 +264,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const std::string_view target = have_request ? std::string_view(parser_->get().target()) : std::string_view{};
     logging::access(logging::AccessEntry{
         have_request ? std::string_view(parser_->get().method_string()) : std::string_view("-"),
-        target.empty() ? std::string_view("-") : target.substr(0, target.find('?')),
-        reply_.status, reply_.webhook, reply_.event, reply_.delivery, body_bytes_, bytes_out_,
+        target.empty() ? std::string_view("-") : target.substr(0, target.find('?')), reply_.status, reply_.webhook,
+        reply_.event, reply_.delivery, body_bytes_, bytes_out_,
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_), peer_});
   }
 
@@ -288,12 +280,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void linger_step() {
-    stream_.async_read_some(asio::buffer(scratch_), [self = this->shared_from_this()](beast::error_code ec,
-                                                                                       std::size_t n) {
-      if (ec || n >= self->linger_left_) return self->close();
-      self->linger_left_ -= n;
-      self->linger_step();
-    });
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec || n >= self->linger_left_) return self->close();
+                              self->linger_left_ -= n;
+                              self->linger_step();
+                            });
   }
 
   void close() {

@@ -47,8 +47,8 @@ Result<std::shared_ptr<ssl::context>> make_server_context(const std::filesystem:
   SSL_CTX_set_session_id_context(native, kSessionContext, sizeof kSessionContext - 1);
 
   if (SSL_CTX_use_certificate_chain_file(native, chain_file.c_str()) != 1) {
-    return Error{"tls: cannot load the certificate chain from " + chain_file.string() + " (tls_cert): " +
-                 openssl_reason()};
+    return Error{"tls: cannot load the certificate chain from " + chain_file.string() +
+                 " (tls_cert): " + openssl_reason()};
   }
   if (SSL_CTX_use_PrivateKey_file(native, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     return Error{"tls: cannot load the private key from " + key_file.string() + " (tls_key): " + openssl_reason()};

@@ -50,6 +50,8 @@ bool is_known_event_name(std::string_view name) {
   return std::find(kKnownEvents.begin(), kKnownEvents.end(), name) != kKnownEvents.end();
 }
 
-bool event_object_is_patient(std::string_view name) { return name == "PATIENT_CREATE" || name == "PATIENT_MODIFY"; }
+bool event_object_is_patient(std::string_view name) {
+  return name == "PATIENT_CREATE" || name == "PATIENT_MODIFY";
+}
 
 }  // namespace chronohook

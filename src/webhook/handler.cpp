@@ -53,8 +53,8 @@ std::string rfc3339_millis(Clock::time_point t) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[40];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
@@ -157,8 +157,7 @@ Reply Handler::verification(const Route& route, std::size_t index, std::string_v
   return r;
 }
 
-std::variant<Reply, Store> Handler::on_body(const RequestHead& head, const ReadBody& accepted,
-                                            std::string body) const {
+std::variant<Reply, Store> Handler::on_body(const RequestHead& head, const ReadBody& accepted, std::string body) const {
   const Route& route = routes_[accepted.webhook_index];
   // on_head validated these; the session calls on_body only after it.
   const std::string_view event = *head.event;

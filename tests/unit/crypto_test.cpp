@@ -8,7 +8,9 @@
 namespace chronohook {
 namespace {
 
-std::string repeat(char c, std::size_t n) { return std::string(n, c); }
+std::string repeat(char c, std::size_t n) {
+  return std::string(n, c);
+}
 
 // RFC 4231, section 4: HMAC-SHA256 test vectors (case 5 is truncated output
 // and does not apply).

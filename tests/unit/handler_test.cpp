@@ -81,7 +81,9 @@ TEST_F(HandlerTest, VerificationRefusesAMissingMsg) {
   EXPECT_EQ(head_reply(get("/webhook")).status, 400);
 }
 
-TEST_F(HandlerTest, VerificationRefusesAMalformedEscape) { EXPECT_EQ(head_reply(get("/webhook?msg=ab%2")).status, 400); }
+TEST_F(HandlerTest, VerificationRefusesAMalformedEscape) {
+  EXPECT_EQ(head_reply(get("/webhook?msg=ab%2")).status, 400);
+}
 
 TEST_F(HandlerTest, VerificationRefusesAMsgLongerThanTheBound) {
   EXPECT_EQ(head_reply(get("/webhook?msg=" + std::string(1024, 'a'))).status, 200);
@@ -92,7 +94,9 @@ TEST_F(HandlerTest, VerificationRefusesAMsgLongerThanTheBound) {
   EXPECT_EQ(head_reply(get("/webhook?msg=" + escaped)).status, 200);
 }
 
-TEST_F(HandlerTest, VerificationRefusesAMsgThatIsNotUtf8) { EXPECT_EQ(head_reply(get("/webhook?msg=%FF")).status, 400); }
+TEST_F(HandlerTest, VerificationRefusesAMsgThatIsNotUtf8) {
+  EXPECT_EQ(head_reply(get("/webhook?msg=%FF")).status, 400);
+}
 
 TEST_F(HandlerTest, VerificationIsRateLimitedPerWebhook) {
   int ok = 0;
@@ -187,8 +191,8 @@ TEST_F(HandlerTest, TheEventHeaderMustBePresentAndWellFormed) {
   RequestHead missing = post();
   missing.event.reset();
   EXPECT_EQ(head_reply(missing).status, 400);
-  for (std::string_view bad : {"", "appointment_create", "APPOINTMENT-CREATE", "APPOINTMENT CREATE", "ÄPPOINTMENT",
-                               "A\nB"}) {
+  for (std::string_view bad :
+       {"", "appointment_create", "APPOINTMENT-CREATE", "APPOINTMENT CREATE", "ÄPPOINTMENT", "A\nB"}) {
     RequestHead h = post();
     h.event = bad;
     EXPECT_EQ(head_reply(h).status, 400) << bad;
@@ -201,9 +205,9 @@ TEST_F(HandlerTest, TheEventHeaderMustBePresentAndWellFormed) {
 
 TEST_F(HandlerTest, UnknownWellFormedEventsAndPingAreAccepted) {
   const std::string longest(64, 'A');
-  for (std::string_view event : {std::string_view("PING"), std::string_view("SOMETHING_NEW_2031"),
-                                 std::string_view("PATIENT_FLAG_CMODIFY"), std::string_view("PATIENT_FLAG_MODIFY"),
-                                 std::string_view(longest)}) {
+  for (std::string_view event :
+       {std::string_view("PING"), std::string_view("SOMETHING_NEW_2031"), std::string_view("PATIENT_FLAG_CMODIFY"),
+        std::string_view("PATIENT_FLAG_MODIFY"), std::string_view(longest)}) {
     RequestHead h = post();
     h.event = event;
     auto d = full(h, R"({"receiver":{}})");
@@ -230,9 +234,9 @@ TEST_F(HandlerTest, TheDeliveryHeaderMustBePrintableAsciiOfBoundedLength) {
   EXPECT_EQ(head_reply(missing).status, 400);
   const std::string longest(128, 'd');
   const std::string too_long(129, 'd');
-  for (std::string_view bad : {std::string_view(""), std::string_view("tab\there"), std::string_view("nul\0x", 5),
-                               std::string_view("caf\xC3\xA9"), std::string_view("del\x7f"),
-                               std::string_view(too_long)}) {
+  for (std::string_view bad :
+       {std::string_view(""), std::string_view("tab\there"), std::string_view("nul\0x", 5),
+        std::string_view("caf\xC3\xA9"), std::string_view("del\x7f"), std::string_view(too_long)}) {
     RequestHead h = post();
     h.delivery = bad;
     EXPECT_EQ(head_reply(h).status, 400) << bad;

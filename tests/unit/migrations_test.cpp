@@ -43,9 +43,9 @@ TEST(Migrations, AFreshDatabaseGetsTheEventsTableWithTheContractColumns) {
   ASSERT_TRUE(report.ok()) << report.error().message;
   ASSERT_FALSE(report->applied.empty());
   EXPECT_EQ(report->applied.front(), "0001_events.sql");
-  const std::vector<std::string> expected = {"seq",        "webhook",    "delivery_id",       "event",
-                                             "received_at", "payload",    "object_id",         "patient_id",
-                                             "practice_group_id", "attempts", "last_seen_at"};
+  const std::vector<std::string> expected = {
+      "seq",       "webhook",    "delivery_id",       "event",    "received_at", "payload",
+      "object_id", "patient_id", "practice_group_id", "attempts", "last_seen_at"};
   EXPECT_EQ(columns_of(db, "events"), expected);
 }
 
