@@ -291,6 +291,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void close() {
     phase_ = Phase::kClosing;
     if constexpr (kTls) {
+      // Send our close_notify but do not wait for the client's (RFC 8446
+      // allows it; the answer is framed by Content-Length): a client that
+      // never answers would otherwise hold the session for the deadline.
+      SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
       lowest().expires_after(std::chrono::seconds(1));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
         beast::error_code ignored;
