@@ -32,7 +32,7 @@ BENCH_REPEAT=${BENCH_REPEAT:-1}
 BENCH_CERT_KEY=${BENCH_CERT_KEY:-ec}
 BENCH_BUILD=${BENCH_BUILD:-1}
 BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-$REPO_DIR/build-bench}
-BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/out/run-$(date +%Y%m%d-%H%M%S)}
+BENCH_OUT=$(realpath -m "${BENCH_OUT:-$BENCH_DIR/out/run-$(date +%Y%m%d-%H%M%S)}") # configs name files by absolute path
 BENCH_KEEP=${BENCH_KEEP:-0}
 
 for target in $BENCH_TARGETS; do
