@@ -32,7 +32,7 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 FILL_ROWS=${FILL_ROWS:-10000000}
 FILL_CHUNK=${FILL_CHUNK:-1000000}
-FILL_DIR=${FILL_DIR:-$BENCH_DIR/out/fill}
+FILL_DIR=$(realpath -m "${FILL_DIR:-$BENCH_DIR/out/fill}") # configs name the database by absolute path
 FILL_KEEP=${FILL_KEEP:-0}
 FILL_ROUNDS=${FILL_ROUNDS:-2}
 BENCH_SECONDS=${BENCH_SECONDS:-20}
