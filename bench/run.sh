@@ -17,6 +17,9 @@
 #   BENCH_BUILD_DIR    [build-bench]
 #   BENCH_OUT          where results go [bench/out/run-<date>]
 #   BENCH_KEEP         1 keeps the databases and full server logs [0]
+#   BENCH_B_BINARY     another chronohook binary, run as target chronohook-b
+#                      with the same settings as chronohook: an A/B of two
+#                      builds in the same run, rounds alternating []
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -38,7 +41,12 @@ BENCH_KEEP=${BENCH_KEEP:-0}
 for target in $BENCH_TARGETS; do
   case "$target" in
     chronohook | chronohook-nolog | nginx | node | flask) ;;
-    *) die "unknown target '$target' (chronohook chronohook-nolog nginx node flask)" ;;
+    chronohook-b)
+      [[ -n ${BENCH_B_BINARY:-} && -x ${BENCH_B_BINARY:-} ]] ||
+        die "target chronohook-b needs BENCH_B_BINARY, an executable chronohook binary"
+      BENCH_B_BINARY=$(realpath "$BENCH_B_BINARY")
+      ;;
+    *) die "unknown target '$target' (chronohook chronohook-nolog chronohook-b nginx node flask)" ;;
   esac
 done
 for shape in $BENCH_SHAPES; do
@@ -82,6 +90,8 @@ CHRONOHOOK=$BENCH_BUILD_DIR/chronohook
 [[ -x $CHRONOHOOK ]] || die "$CHRONOHOOK is missing: run with BENCH_BUILD=1"
 # Not rebuilt: say so, since the tree may have moved on since the binary.
 [[ $BENCH_BUILD == 1 ]] || REVISION="(binary of $(date -u -r "$CHRONOHOOK" +%Y-%m-%dT%H:%MZ), not rebuilt; tree now $REVISION)"
+[[ " $BENCH_TARGETS " != *" chronohook-b "* ]] ||
+  REVISION="$REVISION; chronohook-b: $BENCH_B_BINARY (binary of $(date -u -r "$BENCH_B_BINARY" +%Y-%m-%dT%H:%MZ))"
 
 if [[ " $BENCH_TARGETS " == *" node "* && ! -d $BENCH_DIR/peers/node/node_modules ]]; then
   log "installing the Node peer's dependencies (npm ci)"
@@ -103,13 +113,14 @@ TARGET_PID=
 start_target() {
   local target=$1 dir=$2 port=$3
   case "$target" in
-    chronohook | chronohook-nolog)
-      local access_log=true
+    chronohook | chronohook-nolog | chronohook-b)
+      local access_log=true binary=$CHRONOHOOK
       [[ $target == chronohook-nolog ]] && access_log=false
+      [[ $target == chronohook-b ]] && binary=$BENCH_B_BINARY
       write_chronohook_config "$dir/chronohook.toml" "$port" "$CERT" "$KEY" "$dir/events.db" "$access_log"
-      "$CHRONOHOOK" migrate --config "$dir/chronohook.toml" >"$dir/migrate.log" 2>&1 ||
+      "$binary" migrate --config "$dir/chronohook.toml" >"$dir/migrate.log" 2>&1 ||
         die "chronohook migrate failed (see $dir/migrate.log)"
-      start_bg "$dir/server.log" "$CHRONOHOOK" serve --config "$dir/chronohook.toml"
+      start_bg "$dir/server.log" "$binary" serve --config "$dir/chronohook.toml"
       ;;
     nginx)
       mkdir -p "$dir/nginx"
