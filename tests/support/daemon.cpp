@@ -82,7 +82,8 @@ std::string make_config(const ConfigOptions& o) {
     << o.extra_server_toml << "\n"
     << "[storage]\n"
     << "path = \"events.db\"\n"
-    << "busy_timeout_ms = " << o.busy_timeout_ms << "\n\n"
+    << "busy_timeout_ms = " << o.busy_timeout_ms << "\n"
+    << o.extra_storage_toml << "\n"
     << "[log]\n"
     << "level = " << toml_string(o.log_level) << "\n"
     << "access_log = " << (o.access_log ? "true" : "false") << "\n";

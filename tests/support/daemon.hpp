@@ -47,7 +47,8 @@ struct ConfigOptions {
   unsigned busy_timeout_ms = 100;
   std::string log_level = "debug";
   bool access_log = true;
-  std::string extra_server_toml;  // more [server] lines
+  std::string extra_server_toml;   // more [server] lines
+  std::string extra_storage_toml;  // more [storage] lines
   std::vector<WebhookSpec> webhooks{WebhookSpec{}};
 };
 
