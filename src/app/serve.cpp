@@ -128,9 +128,11 @@ int serve(const std::filesystem::path& config_file) {
   // Everything queued was accepted by a session: commit it before exiting.
   (*store)->stop();
   const StoreStats stats = (*store)->stats();
-  spdlog::info("stopped: {} hook(s) stored, {} duplicate(s), {} batch(es), largest batch {}, {} checkpoint(s)",
-               counters->hooks_stored.load(), counters->hooks_duplicate.load(), stats.batches, stats.largest_batch,
-               stats.background_checkpoints + stats.writer_checkpoints);
+  spdlog::info(
+      "stopped: {} hook(s) stored, {} duplicate(s), {} batch(es), largest batch {}, {} checkpoint(s), {} of them on "
+      "the writer",
+      counters->hooks_stored.load(), counters->hooks_duplicate.load(), stats.batches, stats.largest_batch,
+      stats.background_checkpoints + stats.writer_checkpoints, stats.writer_checkpoints);
   logging::shutdown();
   return kExitOk;
 }
