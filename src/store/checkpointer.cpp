@@ -54,9 +54,13 @@ int Checkpointer::on_commit(void* raw, sqlite3* db, const char* name, int wal_pa
     if (wal_pages < self->pages_at_last_request_) self->pages_at_last_request_ = 0;  // the WAL restarted
     // Ask again only once as much new WAL has piled up: re-running after
     // every commit would copy a few pages and fsync the database each time.
-    if (wal_pages - self->pages_at_last_request_ >= kBackgroundPages) {
+    // Close to the writer's limit, ask after every commit instead (see
+    // kNearLimitPages).
+    const bool near_writer_limit = wal_pages >= kWriterPages - kNearLimitPages;
+    if (near_writer_limit || wal_pages - self->pages_at_last_request_ >= kBackgroundPages) {
       self->pages_at_last_request_ = wal_pages;
-      self->wanted_ = wake = true;
+      wake = !self->wanted_;
+      self->wanted_ = true;
     }
   }
   if (wake) self->wake_.notify_one();
