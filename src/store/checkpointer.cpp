@@ -42,9 +42,11 @@ int Checkpointer::on_commit(void* raw, sqlite3* db, const char* name, int wal_pa
   if (wal_pages >= kWriterPages) {
     // Most of the WAL is already copied by the background thread; this copies
     // the rest so the next transaction can start the WAL over.
-    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    // SQLITE_BUSY means the background thread is checkpointing right now:
+    // nothing was done here, and the next commit tries again.
+    const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     std::lock_guard lock(self->mutex_);
-    ++self->by_writer_;
+    if (rc == SQLITE_OK) ++self->by_writer_;
     self->pages_at_last_request_ = 0;
     return SQLITE_OK;
   }
@@ -82,7 +84,7 @@ void Checkpointer::run() {
       spdlog::warn("store: background checkpoint failed: {}", own_.last_error());
     }
     std::lock_guard lock(mutex_);
-    ++background_;
+    if (rc == SQLITE_OK) ++background_;
   }
 }
 
