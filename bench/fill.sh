@@ -58,12 +58,7 @@ install_traps
 # asked to keep it.
 trap 'stop_all; rm -rf "$WORK"; [[ $FILL_KEEP == 1 ]] || rm -f "$FILLED" "$FILLED-wal" "$FILLED-shm" "$FILLED-journal"' EXIT
 
-REVISION=$(source_revision) # before building: the tree the build reads
-if [[ $BENCH_BUILD == 1 ]]; then build_release "$BENCH_BUILD_DIR" "$OUT/build.log"; fi
-CHRONOHOOK=$BENCH_BUILD_DIR/chronohook
-[[ -x $CHRONOHOOK ]] || die "$CHRONOHOOK is missing: run with BENCH_BUILD=1"
-# Not rebuilt: say so, since the tree may have moved on since the binary.
-[[ $BENCH_BUILD == 1 ]] || REVISION="(binary of $(date -u -r "$CHRONOHOOK" +%Y-%m-%dT%H:%MZ), not rebuilt; tree now $REVISION)"
+prepare_chronohook "$OUT/build.log"
 
 make_cert "$WORK" "$BENCH_CERT_KEY"
 

@@ -237,6 +237,19 @@ machine_busy_ticks() {
 
 # What is being measured: the commit and whether the tree has local changes
 # (others may be editing it while the bench runs). Read-only git.
+# prepare_chronohook BUILD_LOG: builds the Release binary when BENCH_BUILD=1
+# (into BENCH_BUILD_DIR), checks it is there, and sets CHRONOHOOK to it and
+# REVISION to what it was built from, for the table's header.
+prepare_chronohook() {
+  local build_log=$1
+  REVISION=$(source_revision) # before building: the tree the build reads
+  if [[ $BENCH_BUILD == 1 ]]; then build_release "$BENCH_BUILD_DIR" "$build_log"; fi
+  CHRONOHOOK=$BENCH_BUILD_DIR/chronohook
+  [[ -x $CHRONOHOOK ]] || die "$CHRONOHOOK is missing: run with BENCH_BUILD=1"
+  # Not rebuilt: say so, since the tree may have moved on since the binary.
+  [[ $BENCH_BUILD == 1 ]] || REVISION="(binary of $(date -u -r "$CHRONOHOOK" +%Y-%m-%dT%H:%MZ), not rebuilt; tree now $REVISION)"
+}
+
 source_revision() {
   local rev
   rev=$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null) || {

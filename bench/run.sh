@@ -84,12 +84,7 @@ mkdir -p "$WORK"
 install_traps
 trap 'stop_all; [[ $BENCH_KEEP == 1 ]] || rm -rf "$WORK"' EXIT
 
-REVISION=$(source_revision) # before building: the tree the build reads
-if [[ $BENCH_BUILD == 1 ]]; then build_release "$BENCH_BUILD_DIR" "$BENCH_OUT/build.log"; fi
-CHRONOHOOK=$BENCH_BUILD_DIR/chronohook
-[[ -x $CHRONOHOOK ]] || die "$CHRONOHOOK is missing: run with BENCH_BUILD=1"
-# Not rebuilt: say so, since the tree may have moved on since the binary.
-[[ $BENCH_BUILD == 1 ]] || REVISION="(binary of $(date -u -r "$CHRONOHOOK" +%Y-%m-%dT%H:%MZ), not rebuilt; tree now $REVISION)"
+prepare_chronohook "$BENCH_OUT/build.log"
 [[ " $BENCH_TARGETS " != *" chronohook-b "* ]] ||
   REVISION="$REVISION; chronohook-b: $BENCH_B_BINARY (binary of $(date -u -r "$BENCH_B_BINARY" +%Y-%m-%dT%H:%MZ))"
 
