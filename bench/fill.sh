@@ -22,7 +22,10 @@
 #   FILL_ROUNDS      empty/filled measurement pairs [2]
 #   FILL_WARM        1 reads the filled database's index into the page cache
 #                    before measuring (the steady state of a running
-#                    receiver); 0 measures whatever the cache holds [1]
+#                    receiver); 0 measures whatever the cache holds; cold
+#                    empties the kernel's page cache before every filled
+#                    round (a receiver started on a machine that just booted:
+#                    what the daemon's own warm_index is for; needs root) [1]
 #   BENCH_SECONDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS,
 #   BENCH_CERT_KEY, BENCH_BUILD, BENCH_BUILD_DIR: as for bench/run.sh
 set -euo pipefail
@@ -44,6 +47,7 @@ BENCH_BUILD=${BENCH_BUILD:-1}
 BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-$REPO_DIR/build-bench}
 OUT=$BENCH_DIR/out/fill-$(date +%Y%m%d-%H%M%S)
 
+[[ ${FILL_WARM:-1} =~ ^(0|1|cold)$ ]] || die "FILL_WARM must be 0, 1 or cold, not '${FILL_WARM}'"
 for v in FILL_ROWS FILL_CHUNK FILL_ROUNDS BENCH_SECONDS BENCH_CONNECTIONS BENCH_THREADS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
@@ -211,7 +215,8 @@ measure_db() {
 # copied in or evicted by other work does not have it there, and the first
 # minutes of inserts wait on disk reads (measured: 0.23x the empty rate in
 # the first round, rising as the index came back). Read it in first, so the
-# comparison is the steady state. FILL_WARM=0 measures the cold case.
+# comparison is the steady state. FILL_WARM=0 measures whatever the cache
+# holds; FILL_WARM=cold empties it before every filled round.
 if [[ ${FILL_WARM:-1} == 1 ]]; then
   warm_started=$SECONDS
   if sql "$FILLED" "SELECT count(*) FROM events INDEXED BY sqlite_autoindex_events_1;" >/dev/null; then
@@ -228,6 +233,11 @@ for ((round = 1; round <= FILL_ROUNDS; round++)); do
   empty=$WORK/empty-$round.db
   migrate_db "$empty"
   measure_db empty "$empty" "$round"
+  if [[ ${FILL_WARM:-1} == cold ]]; then
+    sync
+    echo 1 >/proc/sys/vm/drop_caches || die "FILL_WARM=cold needs root (it writes /proc/sys/vm/drop_caches)"
+    log "emptied the page cache"
+  fi
   measure_db filled "$FILLED" "$round"
   rm -f "$empty" "$empty-wal" "$empty-shm"
 done
@@ -235,6 +245,7 @@ done
 {
   echo "chronohook $REVISION: insert rate, empty vs $FILL_ROWS rows, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, kernel $(uname -r)"
   [[ ${FILL_WARM:-1} == 1 ]] && echo "filled database's index read into the page cache first (FILL_WARM=1)"
+  [[ ${FILL_WARM:-1} == cold ]] && echo "page cache emptied before every filled round (FILL_WARM=cold)"
   echo "disk: $FSYNC"
   echo "load: wrk keep-alive, $BENCH_THREADS threads, $BENCH_CONNECTIONS connections, ${BENCH_SECONDS}s after ${BENCH_WARMUP}s warm-up; WAL, synchronous=FULL, access log on"
   echo
