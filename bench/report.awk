@@ -110,7 +110,7 @@ END {
   r = ratio(rps(c, "keepalive"), rps("flask", "keepalive"))
   target_line("keep-alive req/s vs Flask", sprintf("%.1fx", r), ">= 50x", r, ">=", 50)
   v = ((c SUBSEP "keepalive") in runs) ? med(c SUBSEP "keepalive", "p99_ms") : ""
-  target_line("p99 latency, 32 keep-alive connections", v " ms", "< 5 ms", v, "<", 5)
+  target_line("p99 latency, 32 keep-alive connections", (v == "" ? "" : sprintf("%.1f", v)) " ms", "< 5 ms", v, "<", 5)
   # RSS: the worst chronohook line of either shape. Judged strictly:
   # 10 MB = 10e6 bytes = 9.54 MiB, 40 MB = 38.1 MiB.
   vi = ""
