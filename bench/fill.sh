@@ -24,8 +24,8 @@
 #                    before measuring (the steady state of a running
 #                    receiver); 0 measures whatever the cache holds; cold
 #                    empties the kernel's page cache before every filled
-#                    round (a receiver started on a machine that just booted:
-#                    what the daemon's own warm_index is for; needs root) [1]
+#                    round (a receiver started on a machine that just
+#                    booted; needs root) [1]
 #   BENCH_SECONDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS,
 #   BENCH_CERT_KEY, BENCH_BUILD, BENCH_BUILD_DIR: as for bench/run.sh
 set -euo pipefail
