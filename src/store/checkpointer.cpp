@@ -37,9 +37,37 @@ void Checkpointer::stop() {
   sqlite3_wal_hook(writer_.handle(), nullptr, nullptr);
 }
 
+Checkpointer::Step Checkpointer::after_commit(int wal_pages, int& pages_at_last_request) {
+  if (wal_pages >= kWriterPages) {
+    pages_at_last_request = 0;  // the WAL starts over once this checkpoint is complete
+    return Step::kCheckpointOnWriter;
+  }
+  if (wal_pages < pages_at_last_request) pages_at_last_request = 0;  // the WAL restarted
+  // Ask again only once as much new WAL has piled up: re-running after every
+  // commit would copy a few pages and fsync the database each time. Close to
+  // the writer's limit, ask after every commit instead (see kNearLimitPages).
+  const bool near_writer_limit = wal_pages >= kWriterPages - kNearLimitPages;
+  if (near_writer_limit || wal_pages - pages_at_last_request >= kBackgroundPages) {
+    pages_at_last_request = wal_pages;
+    return Step::kAskBackground;
+  }
+  return Step::kNothing;
+}
+
 int Checkpointer::on_commit(void* raw, sqlite3* db, const char* name, int wal_pages) {
   auto* self = static_cast<Checkpointer*>(raw);
-  if (wal_pages >= kWriterPages) {
+  bool wake = false;
+  Step step = Step::kNothing;
+  {
+    std::lock_guard lock(self->mutex_);
+    step = after_commit(wal_pages, self->pages_at_last_request_);
+    if (step == Step::kAskBackground) {
+      wake = !self->wanted_;
+      self->wanted_ = true;
+    }
+  }
+  if (wake) self->wake_.notify_one();
+  if (step == Step::kCheckpointOnWriter) {
     // Most of the WAL is already copied by the background thread; this copies
     // the rest so the next transaction can start the WAL over.
     // SQLITE_BUSY means the background thread is checkpointing right now:
@@ -47,25 +75,7 @@ int Checkpointer::on_commit(void* raw, sqlite3* db, const char* name, int wal_pa
     const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     std::lock_guard lock(self->mutex_);
     if (rc == SQLITE_OK) ++self->by_writer_;
-    self->pages_at_last_request_ = 0;
-    return SQLITE_OK;
   }
-  bool wake = false;
-  {
-    std::lock_guard lock(self->mutex_);
-    if (wal_pages < self->pages_at_last_request_) self->pages_at_last_request_ = 0;  // the WAL restarted
-    // Ask again only once as much new WAL has piled up: re-running after
-    // every commit would copy a few pages and fsync the database each time.
-    // Close to the writer's limit, ask after every commit instead (see
-    // kNearLimitPages).
-    const bool near_writer_limit = wal_pages >= kWriterPages - kNearLimitPages;
-    if (near_writer_limit || wal_pages - self->pages_at_last_request_ >= kBackgroundPages) {
-      self->pages_at_last_request_ = wal_pages;
-      wake = !self->wanted_;
-      self->wanted_ = true;
-    }
-  }
-  if (wake) self->wake_.notify_one();
   return SQLITE_OK;
 }
 

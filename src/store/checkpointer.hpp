@@ -37,6 +37,13 @@ class Checkpointer {
   static constexpr int kNearLimitPages = kBackgroundPages / 4;
   static constexpr int kWriterPages = 8 * kBackgroundPages;
 
+  // What a commit that left `wal_pages` in the WAL calls for. Updates
+  // `pages_at_last_request`, the WAL's size when the background thread was
+  // last asked (0 after the WAL started over). The whole policy, without a
+  // database, so that it can be tested as such.
+  enum class Step { kNothing, kAskBackground, kCheckpointOnWriter };
+  static Step after_commit(int wal_pages, int& pages_at_last_request);
+
   // Installs itself as `writer`'s WAL hook (which also switches off SQLite's
   // automatic checkpoints on that connection) and starts its thread.
   static Result<std::unique_ptr<Checkpointer>> start(sqlite::Database& writer, const std::filesystem::path& path);
