@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,10 @@ Status init(std::string_view level);
 
 // Writes every queued line and stops the logging thread. Call before exit.
 void shutdown();
+
+// Lines lost because stderr could not keep up (a stalled pipe or journald):
+// logging never makes a request wait, it drops and counts instead.
+std::uint64_t dropped_lines();
 
 struct AccessEntry {
   std::string_view method;
