@@ -92,7 +92,7 @@ std::optional<std::string> secret_file_warning(std::string_view where, const Sec
   const std::string uid = std::to_string(process_uid);
   return start + "every user (mode " + octal_mode(facts.mode) + ") and belongs to uid " + std::to_string(facts.owner) +
          ", not to this process (uid " + uid + "), which cannot change that: have its owner restrict it, e.g. chown " +
-         uid + " and chmod 400 it";
+         uid + " and chmod 400 it (a podman or Docker secret: mount it with uid=" + uid + ",mode=0400)";
 }
 
 Result<SecretFromFile> secret_from_file(std::string_view configured, std::string_view where,

@@ -45,7 +45,7 @@ TEST(SecretFileWarning, NamesTheOwnerWhenAnotherUserOwnsAWorldReadableFile) {
   EXPECT_EQ(text, std::string(kWhere) +
                       ": the secret file is readable by every user (mode 0644) and belongs to uid 65534, not to this "
                       "process (uid 10001), which cannot change that: have its owner restrict it, e.g. chown 10001 and "
-                      "chmod 400 it");
+                      "chmod 400 it (a podman or Docker secret: mount it with uid=10001,mode=0400)");
   EXPECT_EQ(text.find("chmod 600 it"), std::string::npos);
 }
 
