@@ -1,12 +1,19 @@
 # chronohook container image: build on Debian 12, run on Debian 12 slim as an
-# unprivileged user. Mount the config, TLS files and secret; keep the database
-# on a volume.
+# unprivileged user, uid 10001. Everything it reads must be readable by that
+# uid: the config holds no secret, so mount it 0644; give the secret and the
+# TLS key to uid 10001 with mode 0400 as podman/Docker secrets; keep the
+# database on a volume. docs/configuration.md, "Running in a container", has
+# the Docker variants.
 #
-#   docker build -t chronohook .
-#   docker run -p 8443:8443 -v chronohook-data:/var/lib/chronohook \
+#   podman build -t chronohook .
+#   podman secret create chronohook-secret /srv/chronohook/secret
+#   podman secret create chronohook-tls-key /srv/chronohook/tls/privkey.pem
+#   podman run -p 8443:8443 -v chronohook-data:/var/lib/chronohook \
 #     -v /srv/chronohook/chronohook.toml:/etc/chronohook/chronohook.toml:ro \
-#     -v /srv/chronohook/tls:/etc/chronohook/tls:ro \
-#     -v /srv/chronohook/secret:/run/secrets/secret:ro chronohook
+#     -v /srv/chronohook/tls/fullchain.pem:/etc/chronohook/tls/fullchain.pem:ro \
+#     --secret chronohook-secret,target=secret,uid=10001,mode=0400 \
+#     --secret chronohook-tls-key,target=privkey.pem,uid=10001,mode=0400 \
+#     -e CHRONOHOOK_SERVER_TLS_KEY=/run/secrets/privkey.pem chronohook
 FROM debian:bookworm-slim AS build
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \

@@ -64,9 +64,21 @@ struct WebhookConfig {
   Secret secret;                         // answers verification, authenticates POSTs
   std::vector<Secret> previous_secrets;  // still authenticate POSTs (rotation)
   bool verify = true;                    // answer GET ?msg= challenges
+  // Which key gave the current secret and where it was set, for
+  // check-config: "secret_file (line 9), found in $CREDENTIALS_DIRECTORY".
+  // Names keys and variables only, never a value.
+  std::string secret_source;
 
   // The current secret followed by the previous ones.
   std::vector<Secret> accepted_secrets() const;
+};
+
+// A setting a CHRONOHOOK_* variable gave, for check-config to show.
+struct EnvSetting {
+  std::string variable;  // CHRONOHOOK_SERVER_LISTEN
+  // What it replaced in the file, or empty: `the file's "127.0.0.1:8443"`;
+  // for a secret-bearing key only the key's name (`the file's secret_file`).
+  std::string replaced;
 };
 
 struct Config {
@@ -78,18 +90,25 @@ struct Config {
   // Things worth a warning at start-up that do not stop it (a secret file
   // others can read, plain HTTP). Never contain a secret.
   std::vector<std::string> warnings;
+  // Settings the environment gave, by "server.listen", "storage.path",
+  // "log.level", "webhook.<name>.<key>".
+  std::map<std::string, EnvSetting> env_settings;
 };
 
 // Where a config's outside world is read from; tests substitute their own.
 struct ConfigEnvironment {
-  std::map<std::string, std::string> variables;  // CHRONOHOOK_* and CREDENTIALS_DIRECTORY
+  // CHRONOHOOK_* in any case (a lower-case one is a typo to report) and
+  // CREDENTIALS_DIRECTORY.
+  std::map<std::string, std::string> variables;
   static ConfigEnvironment from_process();
 };
 
 // Loads, applies environment overrides, resolves relative paths against the
 // config file's directory, reads secrets, and validates everything. Every
 // error message starts with "config: " and names the key and the fix; none
-// contains a secret.
+// contains a secret or the value of a secret-bearing key (secret,
+// secret_file, secret_env, previous_secrets, previous_secret_files, or the
+// variable a secret_env names), not even a path.
 Result<Config> load_config(const std::filesystem::path& file, const ConfigEnvironment& env);
 
 // The same from TOML text; `file` only names the source and anchors relative paths.

@@ -2,6 +2,9 @@
 #include <sys/stat.h>
 
 #include <iostream>
+#include <ostream>
+#include <string>
+#include <string_view>
 
 #include "app/commands.hpp"
 #include "chronohook/config.hpp"
@@ -10,6 +13,89 @@
 #include "chronohook/tls.hpp"
 
 namespace chronohook::app {
+
+namespace {
+
+// One "  key   value (from VARIABLE, overrides the file's ...)" line per
+// setting, so an operator sees every effective value and which ones the
+// environment (a unit's Environment= lines, say) changed.
+class SettingsPrinter {
+ public:
+  SettingsPrinter(std::ostream& out, const Config& config) : out_(out), config_(config) {}
+
+  void table(std::string_view title, std::string prefix) {
+    out_ << title << "\n";
+    prefix_ = std::move(prefix);
+  }
+
+  template <typename Value>
+  void setting(std::string_view key, const Value& value, std::string_view note = {}) {
+    out_ << "  " << key << std::string(key.size() < 24 ? 24 - key.size() : 1, ' ') << value;
+    std::string origin(note);
+    if (auto it = config_.env_settings.find(prefix_ + std::string(key)); it != config_.env_settings.end()) {
+      origin = "from " + it->second.variable;
+      if (!it->second.replaced.empty()) origin += ", overrides " + it->second.replaced;
+      if (!note.empty()) origin += "; " + std::string(note);
+    }
+    if (!origin.empty()) out_ << " (" << origin << ")";
+    out_ << "\n";
+  }
+
+  // A secret-bearing setting: where it came from, never its value.
+  void source(std::string_view key, std::string_view where) {
+    out_ << "  " << key << std::string(key.size() < 24 ? 24 - key.size() : 1, ' ') << where << "\n";
+  }
+
+ private:
+  std::ostream& out_;
+  const Config& config_;
+  std::string prefix_;
+};
+
+const char* yes_no(bool b) {
+  return b ? "true" : "false";
+}
+
+void print_settings(std::ostream& out, const Config& c) {
+  SettingsPrinter p(out, c);
+  const ServerConfig& s = c.server;
+  const std::string_view unused = s.tls ? "" : "unused: tls = false";
+  p.table("[server]", "server.");
+  p.setting("listen", s.listen.to_string());
+  p.setting("tls", yes_no(s.tls), s.tls ? "https" : "plain http");
+  p.setting("tls_cert", s.tls_cert.string(), unused);
+  p.setting("tls_key", s.tls_key.string(), unused);
+  p.setting("threads", s.threads, s.threads == 0 ? "one per CPU core" : "");
+  p.setting("max_connections", s.max_connections);
+  p.setting("max_body_bytes", s.max_body_bytes);
+  p.setting("max_header_bytes", s.max_header_bytes);
+  p.setting("max_msg_bytes", s.max_msg_bytes);
+  p.setting("handshake_timeout_ms", s.handshake_timeout.count());
+  p.setting("header_timeout_ms", s.header_timeout.count());
+  p.setting("body_timeout_ms", s.body_timeout.count());
+  p.setting("idle_timeout_ms", s.idle_timeout.count());
+  p.setting("write_timeout_ms", s.write_timeout.count());
+  p.setting("shutdown_timeout_ms", s.shutdown_timeout.count());
+  p.setting("verify_rate_per_minute", s.verify_rate_per_minute);
+  p.table("[storage]", "storage.");
+  p.setting("path", c.storage.path.string());
+  p.setting("synchronous", to_string(c.storage.synchronous));
+  p.setting("busy_timeout_ms", c.storage.busy_timeout.count());
+  p.setting("queue_capacity", c.storage.queue_capacity);
+  p.setting("max_batch", c.storage.max_batch);
+  p.table("[log]", "log.");
+  p.setting("level", c.log.level);
+  p.setting("access_log", yes_no(c.log.access_log));
+  for (const WebhookConfig& w : c.webhooks) {
+    p.table("[[webhook]] \"" + w.name + "\"", "webhook." + w.name + ".");
+    p.setting("path", w.path);
+    p.source("secret", "from " + w.secret_source);
+    p.source("previous secrets", std::to_string(w.previous_secrets.size()) + " (still accepted for POSTed hooks)");
+    p.setting("verify", yes_no(w.verify), w.verify ? "GET challenges answered" : "GET challenges refused");
+  }
+}
+
+}  // namespace
 
 int check_config(const std::filesystem::path& config_file) {
   auto config = load_config(config_file, ConfigEnvironment::from_process());
@@ -23,21 +109,9 @@ int check_config(const std::filesystem::path& config_file) {
       return kExitConfig;
     }
   }
-  const Config& c = *config;
-  std::cout << "config " << c.source.string() << ": OK\n";
-  std::cout << "listen   " << c.server.listen.to_string();
-  if (c.server.tls) {
-    std::cout << " (https; certificate " << c.server.tls_cert.string() << ", key " << c.server.tls_key.string()
-              << ")\n";
-  } else {
-    std::cout << " (plain http)\n";
-  }
-  std::cout << "storage  " << c.storage.path.string() << " (synchronous=" << to_string(c.storage.synchronous) << ")\n";
-  for (const WebhookConfig& w : c.webhooks) {
-    std::cout << "webhook  " << w.name << " at " << w.path << " (" << 1 + w.previous_secrets.size()
-              << " secret(s) accepted, verification " << (w.verify ? "on" : "off") << ")\n";
-  }
-  for (const std::string& warning : c.warnings) std::cout << "warning  " << warning << "\n";
+  std::cout << "config " << config->source.string() << ": OK\n";
+  print_settings(std::cout, *config);
+  for (const std::string& warning : config->warnings) std::cout << "warning  " << warning << "\n";
   return kExitOk;
 }
 

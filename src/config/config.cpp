@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -22,7 +23,10 @@
 #include <toml++/toml.h>
 
 #include "env_overrides.hpp"
+#include "messages.hpp"
 #include "secrets.hpp"
+#include "section.hpp"
+#include "tables.hpp"
 
 static_assert(TOML_EXCEPTIONS, "parse errors are caught as toml::parse_error");
 
@@ -32,61 +36,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::int64_t kMinTimeoutMs = 100;
-constexpr std::int64_t kMaxTimeoutMs = 3'600'000;
 constexpr std::size_t kMaxNameBytes = 64;
 constexpr std::size_t kMaxPathBytes = 512;
 
 constexpr std::string_view kAddWebhookHint =
     "add one per drchrono API application, e.g.\n  [[webhook]]\n  name = \"main\"\n  path = \"/webhook\"\n  "
     "secret_file = \"/etc/chronohook/secret\"\n(config/chronohook.toml documents every key)";
-
-// Why `text` is not a usable listen address, or nullopt and `out` filled.
-std::optional<std::string> parse_listen(std::string_view text, ListenAddress& out) {
-  constexpr std::string_view kForm =
-      "expected \"host:port\", e.g. \"0.0.0.0:8443\", \"127.0.0.1:8443\" or \"[::]:8443\"";
-  std::string_view host;
-  std::string_view port;
-  if (text.starts_with('[')) {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) return "an IPv6 address needs its closing ']', e.g. \"[::]:8443\"";
-    host = text.substr(1, close - 1);
-    const std::string_view rest = text.substr(close + 1);
-    if (!rest.starts_with(':')) return "expected ':' and a port after ']', e.g. \"[::]:8443\"";
-    port = rest.substr(1);
-    if (host.find(':') == std::string_view::npos) {
-      return "brackets are for IPv6 addresses; write an IPv4 address or host name without them";
-    }
-    const std::string_view address = host.substr(0, host.find('%'));
-    const std::string_view zone = host.size() > address.size() ? host.substr(address.size() + 1) : "";
-    if (address.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos ||
-        (host.size() > address.size() &&
-         (zone.empty() || zone.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-                              std::string_view::npos))) {
-      return "the part in brackets is not an IPv6 address";
-    }
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return std::string(kForm);
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return "an IPv6 address goes in brackets, e.g. \"[::1]:8443\"";
-    if (host.empty()) {
-      return "the host is missing; \"0.0.0.0:8443\" listens on every IPv4 address, \"[::]:8443\" on all";
-    }
-    if (host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
-        std::string_view::npos) {
-      return "the host must be an IPv4 address or a host name; " + std::string(kForm);
-    }
-  }
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
-      std::stoul(std::string(port)) > 65535) {
-    return "the port must be a number from 0 to 65535";
-  }
-  out.host = std::string(host);
-  out.port = static_cast<std::uint16_t>(std::stoul(std::string(port)));
-  return std::nullopt;
-}
 
 // Why `path` cannot be a webhook's URL path, or nullopt.
 std::optional<std::string> path_problem(std::string_view path) {
@@ -142,75 +97,19 @@ Result<Tables> split_top_level(const toml::table& root) {
         t.webhooks.push_back(element.as_table());
       }
     } else {
-      const std::string kind = node.is_array_of_tables() ? "table [[" + std::string(k) + "]]"
-                               : node.is_table()         ? "table [" + std::string(k) + "]"
-                                                         : "key " + in_quotes(k) + " at the top level";
+      // A table's name is shown like a key's: only when it looks like one.
+      const std::string shown = key_for_message(k);
+      const bool plain = shown.starts_with('"');
+      const std::string kind = !node.is_table() && !node.is_array_of_tables() ? "key " + shown + " at the top level"
+                               : !plain                                       ? "table " + shown
+                               : node.is_array_of_tables()                    ? "table [[" + std::string(k) + "]]"
+                                                                              : "table [" + std::string(k) + "]";
       return Error{"config: unknown " + kind + " (line " + line +
                    "): check the spelling; the tables are [server], [storage], [log] and [[webhook]], and "
                    "config/chronohook.toml lists every key"};
     }
   }
   return t;
-}
-
-void read_server(Section& s, const fs::path& base, ServerConfig& out) {
-  if (s.has("listen")) {
-    std::string text;
-    s.read("listen", text);
-    if (s.ok()) {
-      if (auto problem = parse_listen(text, out.listen)) {
-        s.fail("config: " + s.where("listen") + " is " + in_quotes(text) + ": " + *problem);
-      }
-    }
-  }
-  s.read("tls", out.tls);
-  s.read_path("tls_cert", base, out.tls_cert);
-  s.read_path("tls_key", base, out.tls_key);
-  s.read("threads", 0, 256, out.threads);
-  s.read("max_connections", 1, 1'000'000, out.max_connections);
-  s.read("max_body_bytes", 1024, 64 * 1024 * 1024, out.max_body_bytes);
-  s.read("max_header_bytes", 1024, 1024 * 1024, out.max_header_bytes);
-  s.read("max_msg_bytes", 1, 65536, out.max_msg_bytes);
-  s.read("handshake_timeout_ms", kMinTimeoutMs, kMaxTimeoutMs, out.handshake_timeout);
-  s.read("header_timeout_ms", kMinTimeoutMs, kMaxTimeoutMs, out.header_timeout);
-  s.read("body_timeout_ms", kMinTimeoutMs, kMaxTimeoutMs, out.body_timeout);
-  s.read("idle_timeout_ms", kMinTimeoutMs, kMaxTimeoutMs, out.idle_timeout);
-  s.read("write_timeout_ms", kMinTimeoutMs, kMaxTimeoutMs, out.write_timeout);
-  s.read("shutdown_timeout_ms", kMinTimeoutMs, kMaxTimeoutMs, out.shutdown_timeout);
-  s.read("verify_rate_per_minute", 1, 100'000, out.verify_rate_per_minute);
-}
-
-void read_storage(Section& s, const fs::path& base, StorageConfig& out) {
-  s.read_path("path", base, out.path);
-  if (s.has("synchronous")) {
-    std::string text;
-    s.read("synchronous", text);
-    if (text == "full") {
-      out.synchronous = Synchronous::kFull;
-    } else if (text == "normal") {
-      out.synchronous = Synchronous::kNormal;
-    } else if (s.ok()) {
-      s.fail("config: " + s.where("synchronous") + " is " + in_quotes(text) + ": use \"full\" or \"normal\"");
-    }
-  }
-  s.read("busy_timeout_ms", 0, 600'000, out.busy_timeout);
-  s.read("queue_capacity", 1, 1'000'000, out.queue_capacity);
-  s.read("max_batch", 1, 10'000, out.max_batch);
-}
-
-void read_log(Section& s, LogConfig& out) {
-  static constexpr std::array<std::string_view, 7> kLevels{"trace", "debug",    "info", "warn",
-                                                           "error", "critical", "off"};
-  if (s.has("level")) {
-    std::string text;
-    s.read("level", text);
-    if (s.ok() && std::find(kLevels.begin(), kLevels.end(), text) == kLevels.end()) {
-      s.fail("config: " + s.where("level") + " is " + in_quotes(text) +
-             ": use trace, debug, info, warn, error, critical or off");
-    }
-    if (s.ok()) out.level = text;
-  }
-  s.read("access_log", out.access_log);
 }
 
 Status read_webhooks(const Tables& tables, const EnvOverrides& overrides, const std::vector<std::string>& names,
@@ -243,6 +142,7 @@ Status read_webhooks(const Tables& tables, const EnvOverrides& overrides, const 
     s.read("verify", hook.verify);
     if (!s.ok()) return s.error();
     if (auto st = read_webhook_secrets(s, base, env, config.warnings, hook); !st) return st;
+    s.record_env_settings("webhook." + hook.name + ".", config.env_settings);
     config.webhooks.push_back(std::move(hook));
   }
   return Status::Ok();
@@ -307,11 +207,14 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
   auto names = webhook_names(*tables);
   if (!names) return names.error();
 
-  std::set<std::string, std::less<>> secret_env_names;
-  for (const toml::table* hook : tables->webhooks) {
-    if (const auto* variable = hook->get_as<std::string>("secret_env")) secret_env_names.insert(variable->get());
+  SecretEnvTargets secret_env_targets;
+  for (std::size_t i = 0; i < tables->webhooks.size(); ++i) {
+    if (const auto* variable = tables->webhooks[i]->get_as<std::string>("secret_env")) {
+      secret_env_targets.emplace(
+          variable->get(), "[[webhook]] " + in_quotes((*names)[i]) + " secret_env (line " + line_of(*variable) + ")");
+    }
   }
-  auto overrides = match_env_overrides(env, *names, secret_env_names);
+  auto overrides = match_env_overrides(env, *names, secret_env_targets);
   if (!overrides) return overrides.error();
 
   Config config;
@@ -321,12 +224,15 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
   Section server("[server]", tables->server, overrides->server);
   read_server(server, base, config.server);
   if (!server.ok()) return server.error();
+  server.record_env_settings("server.", config.env_settings);
   Section storage("[storage]", tables->storage, overrides->storage);
   read_storage(storage, base, config.storage);
   if (!storage.ok()) return storage.error();
+  storage.record_env_settings("storage.", config.env_settings);
   Section log("[log]", tables->log, overrides->log);
   read_log(log, config.log);
   if (!log.ok()) return log.error();
+  log.record_env_settings("log.", config.env_settings);
 
   if (auto st = read_webhooks(*tables, *overrides, *names, base, env, config); !st) return st.error();
 
@@ -372,7 +278,12 @@ ConfigEnvironment ConfigEnvironment::from_process() {
     const auto eq = text.find('=');
     if (eq == std::string_view::npos) continue;
     const std::string_view name = text.substr(0, eq);
-    if (name.starts_with("CHRONOHOOK_") || name == "CREDENTIALS_DIRECTORY") {
+    // Any case: a lower-case chronohook_* variable is a typo to report, not to ignore.
+    constexpr std::string_view kPrefix = "CHRONOHOOK_";
+    const bool ours = name.size() >= kPrefix.size() &&
+                      std::equal(kPrefix.begin(), kPrefix.end(), name.begin(),
+                                 [](char a, char b) { return a == std::toupper(static_cast<unsigned char>(b)); });
+    if (ours || name == "CREDENTIALS_DIRECTORY") {
       env.variables.emplace(name, text.substr(eq + 1));
     }
   }
@@ -397,7 +308,15 @@ Result<Config> load_config(const std::filesystem::path& file, const ConfigEnviro
     if (ec) return Error{"config: cannot read " + file.string() + ": " + ec.message() + hint};
     if (!fs::is_regular_file(status)) return Error{"config: " + file.string() + " is not a regular file" + hint};
     std::ifstream in(file, std::ios::binary);
-    if (!in) return Error{"config: cannot read " + file.string() + ": " + std::strerror(errno)};
+    if (!in) {
+      const int error = errno;
+      std::string why = std::strerror(error);
+      if (error == EACCES) {
+        why += " (this process runs as uid " + std::to_string(::geteuid()) +
+               ": let it read the file; with the secrets in secret_file it holds none and can be 0644)";
+      }
+      return Error{"config: cannot read " + file.string() + ": " + why};
+    }
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) return Error{"config: cannot read " + file.string() + ": " + std::strerror(errno)};

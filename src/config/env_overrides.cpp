@@ -1,60 +1,27 @@
-// CHRONOHOOK_* environment overrides, and reading a table's keys with those
-// overrides laid over the file's values so that both go through the same
-// type and range checks.
+// CHRONOHOOK_* environment variables: which key each one overrides, and a
+// clear error, with the closest valid name, for one that overrides nothing.
 #include "env_overrides.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
-#include <cstdio>
+#include <optional>
+#include <span>
 #include <utility>
+
+#include "messages.hpp"
 
 namespace chronohook::config_detail {
 namespace {
 
 constexpr std::string_view kPrefix = "CHRONOHOOK_";
 constexpr std::string_view kWebhookPrefix = "WEBHOOK_";
+// Suggestions further away than this are more confusing than helpful.
+constexpr std::size_t kMaxSuggestionDistance = 3;
 
 std::string upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string line_suffix(const toml::source_region& source) {
-  return source.begin.line > 0 ? " (line " + std::to_string(source.begin.line) + ")" : "";
-}
-
-const char* type_name(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a floating-point number";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    case toml::node_type::none:
-      break;
-  }
-  return "nothing";
 }
 
 // "LISTEN" -> "listen" when the table has that key.
@@ -87,24 +54,102 @@ constexpr std::array<TablePrefix, 3> kTablePrefixes{{
     {"LOG_", "[log]", kLogKeys, &EnvOverrides::log},
 }};
 
-}  // namespace
-
-std::string in_quotes(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out += c;
+// Edit distance with adjacent transpositions counted as one edit
+// ("optimal string alignment"), over the upper-cased names.
+std::size_t distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
-  return out + "\"";
+  return d[a.size()][b.size()];
+}
+
+// Every variable name chronohook reads as a setting.
+std::vector<std::string> setting_variables(const std::vector<std::string>& webhook_names) {
+  std::vector<std::string> names{std::string(kConfigPathVariable)};
+  for (const TablePrefix& table : kTablePrefixes) {
+    for (std::string_view key : table.keys)
+      names.push_back(std::string(kPrefix) + std::string(table.prefix) + upper(key));
+  }
+  for (const std::string& hook : webhook_names) {
+    for (std::string_view key : kWebhookEnvKeys) {
+      names.push_back(std::string(kPrefix) + std::string(kWebhookPrefix) + env_name_of(hook) + "_" + upper(key));
+    }
+  }
+  return names;
+}
+
+// "did you mean CHRONOHOOK_SERVER_LISTEN? " or "", for an unmatched variable.
+// A variable close to one a secret_env names is pointed at that secret_env,
+// not at the name: the name is the value of a secret-bearing key.
+std::string suggestion(std::string_view variable, const std::vector<std::string>& settings,
+                       const SecretEnvTargets& targets) {
+  const std::string wanted = upper(variable);
+  std::size_t best = kMaxSuggestionDistance + 1;
+  std::string answer;
+  for (const std::string& name : settings) {
+    if (const std::size_t d = distance(wanted, name); d < best) {
+      best = d;
+      answer = "did you mean " + name + "? ";
+    }
+  }
+  for (const auto& [name, where] : targets) {
+    if (const std::size_t d = distance(wanted, upper(name)); d < best && d * 2 < name.size()) {
+      best = d;
+      answer = "is it the variable " + where + " names, spelt differently? ";
+    }
+  }
+  return answer;
+}
+
+Error unmatched_error(const std::string& variable, const std::vector<std::string>& webhook_names,
+                      const std::vector<std::string>& settings, const SecretEnvTargets& targets) {
+  const std::string start = "config: environment variable " + variable;
+  const std::string hint = suggestion(variable, settings, targets);
+  if (variable.starts_with(kPrefix)) {
+    const std::string_view name = std::string_view(variable).substr(kPrefix.size());
+    for (const TablePrefix& table : kTablePrefixes) {
+      if (!name.starts_with(table.prefix)) continue;
+      return Error{start + " matches no key of " + std::string(table.label) + ": " + hint + "use CHRONOHOOK_" +
+                   std::string(table.prefix) + "<KEY> with KEY one of " + upper_list(table.keys) +
+                   " (names are case-sensitive)"};
+    }
+    if (name.starts_with(kWebhookPrefix)) {
+      std::string hooks;
+      for (const std::string& hook : webhook_names) hooks += (hooks.empty() ? "" : ", ") + env_name_of(hook);
+      return Error{start + " matches no [[webhook]] and key: " + hint +
+                   "use CHRONOHOOK_WEBHOOK_<NAME>_<KEY> with NAME one of " + hooks + " and KEY one of " +
+                   upper_list(kWebhookEnvKeys)};
+    }
+  }
+  return Error{start + " is not a chronohook setting" +
+               (variable == upper(variable) ? "" : " (the names are upper case)") + ": " + hint +
+               "chronohook reads CHRONOHOOK_CONFIG, CHRONOHOOK_SERVER_<KEY>, CHRONOHOOK_STORAGE_<KEY>, "
+               "CHRONOHOOK_LOG_<KEY>, CHRONOHOOK_WEBHOOK_<NAME>_<KEY> and the variables a secret_env names, and "
+               "refuses any other CHRONOHOOK_* variable so that a misspelt one cannot go unnoticed; rename or "
+               "unset it (docs/configuration.md lists the names)"};
+}
+
+// A secret_env must not name a variable chronohook reads as a setting:
+// its value would be used, and shown, as that setting too.
+Status check_target(const std::string& target, const std::string& where, const std::vector<std::string>& settings) {
+  if (std::find(settings.begin(), settings.end(), target) == settings.end()) return Status::Ok();
+  return Error{"config: " + where + " names " + target +
+               ", which chronohook reads as a setting: give the secret a variable of its own, e.g. "
+               "CHRONOHOOK_MAIN_SECRET"};
+}
+
+}  // namespace
+
+bool is_secret_bearing(std::string_view key) {
+  return std::find(kSecretBearingKeys.begin(), kSecretBearingKeys.end(), key) != kSecretBearingKeys.end();
 }
 
 std::string env_name_of(std::string_view webhook_name) {
@@ -114,208 +159,67 @@ std::string env_name_of(std::string_view webhook_name) {
 }
 
 Result<EnvOverrides> match_env_overrides(const ConfigEnvironment& env, const std::vector<std::string>& webhook_names,
-                                         const std::set<std::string, std::less<>>& secret_env_names) {
+                                         const SecretEnvTargets& secret_env_targets) {
+  const std::vector<std::string> settings = setting_variables(webhook_names);
+  SecretEnvTargets targets = secret_env_targets;
+  for (const auto& [target, where] : targets) {
+    if (auto st = check_target(target, where, settings); !st) return st.error();
+  }
+
   EnvOverrides out;
   out.webhooks.resize(webhook_names.size());
   std::vector<std::string> unmatched;
-  std::set<std::string, std::less<>> overridden_secret_envs;
-
   for (const auto& [variable, value] : env.variables) {
+    if (!upper(variable).starts_with(kPrefix) || variable == kConfigPathVariable) continue;
     std::string_view name = variable;
-    if (!name.starts_with(kPrefix)) continue;
-    name.remove_prefix(kPrefix.size());
-
-    bool under_table = false;
-    for (const TablePrefix& table : kTablePrefixes) {
-      if (!name.starts_with(table.prefix)) continue;
-      under_table = true;
-      if (auto key = key_for(name.substr(table.prefix.size()), table.keys)) {
-        (out.*table.target)[std::string(*key)] = Override{variable, value};
-      } else {
-        unmatched.push_back(variable);
-      }
-    }
-    if (under_table || !name.starts_with(kWebhookPrefix)) continue;  // other CHRONOHOOK_* names are not ours
-
-    const std::string_view rest = name.substr(kWebhookPrefix.size());
-    std::vector<std::pair<std::size_t, std::string_view>> candidates;
-    for (std::size_t i = 0; i < webhook_names.size(); ++i) {
-      const std::string hook = env_name_of(webhook_names[i]) + "_";
-      if (!rest.starts_with(hook)) continue;
-      if (auto key = key_for(rest.substr(hook.size()), kWebhookEnvKeys)) candidates.emplace_back(i, *key);
-    }
-    if (candidates.empty()) {
+    if (!name.starts_with(kPrefix)) {
       unmatched.push_back(variable);
       continue;
     }
-    if (candidates.size() > 1) {
-      return Error{"config: environment variable " + variable + " matches more than one [[webhook]] (" +
-                   in_quotes(webhook_names[candidates[0].first]) + " and " +
-                   in_quotes(webhook_names[candidates[1].first]) +
-                   "): rename one so their upper-cased names, with '-' as '_', differ"};
+    name.remove_prefix(kPrefix.size());
+
+    bool matched = false;
+    for (const TablePrefix& table : kTablePrefixes) {
+      if (!name.starts_with(table.prefix)) continue;
+      if (auto key = key_for(name.substr(table.prefix.size()), table.keys)) {
+        (out.*table.target)[std::string(*key)] = Override{variable, value};
+        matched = true;
+      }
     }
-    out.webhooks[candidates[0].first][std::string(candidates[0].second)] = Override{variable, value};
-    if (candidates[0].second == "secret_env") overridden_secret_envs.insert(value);
+    if (!matched && name.starts_with(kWebhookPrefix)) {
+      const std::string_view rest = name.substr(kWebhookPrefix.size());
+      std::vector<std::pair<std::size_t, std::string_view>> candidates;
+      for (std::size_t i = 0; i < webhook_names.size(); ++i) {
+        const std::string hook = env_name_of(webhook_names[i]) + "_";
+        if (!rest.starts_with(hook)) continue;
+        if (auto key = key_for(rest.substr(hook.size()), kWebhookEnvKeys)) candidates.emplace_back(i, *key);
+      }
+      if (candidates.size() > 1) {
+        return Error{"config: environment variable " + variable + " matches more than one [[webhook]] (" +
+                     in_quotes(webhook_names[candidates[0].first]) + " and " +
+                     in_quotes(webhook_names[candidates[1].first]) +
+                     "): rename one so their upper-cased names, with '-' as '_', differ"};
+      }
+      if (candidates.size() == 1) {
+        const auto [index, key] = candidates[0];
+        out.webhooks[index][std::string(key)] = Override{variable, value};
+        if (key == "secret_env") {
+          const std::string where =
+              "[[webhook]] " + in_quotes(webhook_names[index]) + " secret_env (from " + variable + ")";
+          if (auto st = check_target(value, where, settings); !st) return st.error();
+          targets.emplace(value, where);
+        }
+        matched = true;
+      }
+    }
+    if (!matched) unmatched.push_back(variable);
   }
 
   for (const std::string& variable : unmatched) {
-    if (secret_env_names.contains(variable) || overridden_secret_envs.contains(variable)) continue;
-    std::string_view name = std::string_view(variable).substr(kPrefix.size());
-    for (const TablePrefix& table : kTablePrefixes) {
-      if (!name.starts_with(table.prefix)) continue;
-      return Error{"config: environment variable " + variable + " matches no key of " + std::string(table.label) +
-                   ": use CHRONOHOOK_" + std::string(table.prefix) + "<KEY> with KEY one of " + upper_list(table.keys) +
-                   " (names are case-sensitive)"};
-    }
-    std::string hooks;
-    for (const std::string& hook : webhook_names) hooks += (hooks.empty() ? "" : ", ") + env_name_of(hook);
-    return Error{"config: environment variable " + variable +
-                 " matches no [[webhook]] and key: use CHRONOHOOK_WEBHOOK_<NAME>_<KEY> with NAME one of " + hooks +
-                 " and KEY one of " + upper_list(kWebhookEnvKeys)};
+    if (targets.contains(variable)) continue;
+    return unmatched_error(variable, webhook_names, settings, targets);
   }
   return out;
-}
-
-Status check_known_keys(const toml::table& table, std::string_view label, std::span<const std::string_view> known) {
-  for (auto&& [key, node] : table) {
-    if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
-    const auto& source = key.source().begin.line > 0 ? key.source() : node.source();
-    return Error{"config: unknown key " + in_quotes(key.str()) + " in " + std::string(label) + line_suffix(source) +
-                 ": check the spelling; config/chronohook.toml lists every key"};
-  }
-  return Status::Ok();
-}
-
-Section::Section(std::string label, const toml::table* table, Overrides overrides)
-    : label_(std::move(label)), table_(table), overrides_(std::move(overrides)) {}
-
-void Section::fail(std::string message) {
-  if (!error_) error_ = Error{std::move(message)};
-}
-
-const toml::node* Section::file_node(std::string_view key) const {
-  if (table_ == nullptr || ignored_.contains(key)) return nullptr;
-  return table_->get(key);
-}
-
-bool Section::has(std::string_view key) const {
-  return from_env(key) || file_node(key) != nullptr;
-}
-
-std::string Section::where(std::string_view key) const {
-  std::string out = label_ + " " + std::string(key);
-  if (auto it = overrides_.find(key); it != overrides_.end()) return out + " (from " + it->second.variable + ")";
-  if (const toml::node* node = file_node(key)) return out + line_suffix(node->source());
-  return out;
-}
-
-void Section::ignore_file_keys(std::span<const std::string_view> keys) {
-  for (std::string_view key : keys) ignored_.emplace(key);
-}
-
-void Section::wrong_type(std::string_view key, const toml::node& node, std::string_view expected) {
-  // Only the type is named: the value could be a secret.
-  fail("config: " + where(key) + " must be " + std::string(expected) + ", not " + type_name(node));
-}
-
-void Section::read(std::string_view key, std::string& out) {
-  if (!ok()) return;
-  if (auto it = overrides_.find(key); it != overrides_.end()) {
-    out = it->second.value;
-  } else if (const toml::node* node = file_node(key)) {
-    if (const auto* s = node->as_string()) {
-      out = s->get();
-    } else {
-      wrong_type(key, *node, "a string");
-    }
-  }
-}
-
-void Section::read(std::string_view key, bool& out) {
-  if (!ok()) return;
-  if (auto it = overrides_.find(key); it != overrides_.end()) {
-    const std::string v = lower(it->second.value);
-    if (v == "true" || v == "1" || v == "yes") {
-      out = true;
-    } else if (v == "false" || v == "0" || v == "no") {
-      out = false;
-    } else {
-      fail("config: " + where(key) + " must be true or false (or 1/0, yes/no), not " + in_quotes(it->second.value));
-    }
-  } else if (const toml::node* node = file_node(key)) {
-    if (const auto* b = node->as_boolean()) {
-      out = b->get();
-    } else {
-      wrong_type(key, *node, "a boolean (true or false, unquoted)");
-    }
-  }
-}
-
-std::optional<std::int64_t> Section::read_integer(std::string_view key, std::int64_t min, std::int64_t max) {
-  if (!ok()) return std::nullopt;
-  std::int64_t value = 0;
-  if (auto it = overrides_.find(key); it != overrides_.end()) {
-    const std::string& text = it->second.value;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
-      fail("config: " + where(key) + " must be a decimal integer from " + std::to_string(min) + " to " +
-           std::to_string(max) + ", not " + in_quotes(text));
-      return std::nullopt;
-    }
-  } else if (const toml::node* node = file_node(key)) {
-    const auto* i = node->as_integer();
-    if (i == nullptr) {
-      wrong_type(key, *node, "an integer");
-      return std::nullopt;
-    }
-    value = i->get();
-  } else {
-    return std::nullopt;
-  }
-  if (value < min || value > max) {
-    fail("config: " + where(key) + " is " + std::to_string(value) + "; the allowed range is " + std::to_string(min) +
-         ".." + std::to_string(max));
-    return std::nullopt;
-  }
-  return value;
-}
-
-void Section::read(std::string_view key, std::int64_t min, std::int64_t max, std::chrono::milliseconds& out) {
-  if (auto v = read_integer(key, min, max)) out = std::chrono::milliseconds(*v);
-}
-
-void Section::read_path(std::string_view key, const std::filesystem::path& base, std::filesystem::path& out) {
-  if (!ok() || !has(key)) return;
-  std::string text;
-  read(key, text);
-  if (!ok()) return;
-  if (text.empty()) return fail("config: " + where(key) + " must not be empty");
-  if (text.find('\0') != std::string::npos) return fail("config: " + where(key) + " must not contain a NUL byte");
-  const std::filesystem::path p(text);
-  out = p.is_relative() ? (base / p).lexically_normal() : p;
-}
-
-std::vector<Section::Item> Section::read_string_array(std::string_view key) {
-  std::vector<Item> items;
-  const toml::node* node = ok() ? file_node(key) : nullptr;
-  if (node == nullptr) return items;
-  const auto* array = node->as_array();
-  if (array == nullptr) {
-    wrong_type(key, *node, "an array of strings");
-    return items;
-  }
-  for (std::size_t i = 0; i < array->size(); ++i) {
-    const toml::node& element = *array->get(i);
-    std::string where = label_ + " " + std::string(key) + "[" + std::to_string(i) + "]" +
-                        line_suffix(element.source().begin.line > 0 ? element.source() : node->source());
-    const auto* s = element.as_string();
-    if (s == nullptr) {
-      fail("config: " + where + " must be a string, not " + type_name(element));
-      return {};
-    }
-    items.push_back(Item{s->get(), std::move(where)});
-  }
-  return items;
 }
 
 }  // namespace chronohook::config_detail

@@ -1,131 +1,34 @@
 // Webhook secrets from the file, secret files and environment variables.
-// Messages name the setting, the file or the variable, never a byte of what
-// they hold.
+// Messages name the setting and say what shape it expects, never a byte of
+// its value: secret_file and secret_env count as secret too, since a secret
+// pasted into them is the very mistake the message is about.
 #include "secrets.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <openssl/crypto.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <optional>
-#include <system_error>
+#include <string_view>
 
 #include "chronohook/secret.hpp"
+#include "messages.hpp"
+#include "secret_file.hpp"
 
 namespace chronohook::config_detail {
 namespace {
 
-// Far more than any HMAC key; a bigger file is the wrong file.
-constexpr off_t kMaxSecretFileBytes = 64 * 1024;
-
-// Closes the descriptor and wipes the read buffer however the read ends.
-class SecretReader {
- public:
-  explicit SecretReader(int fd) : fd_(fd) {}
-  SecretReader(const SecretReader&) = delete;
-  SecretReader& operator=(const SecretReader&) = delete;
-  ~SecretReader() {
-    OPENSSL_cleanse(buf_, sizeof buf_);
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  // The whole file, or errno on failure. Reserving the expected size up front
-  // keeps appends from leaving unwiped copies behind in freed memory.
-  std::optional<std::string> read_all(std::size_t expected, int& error) {
-    std::string data;
-    data.reserve(expected + 1);
-    for (;;) {
-      const ssize_t n = ::read(fd_, buf_, sizeof buf_);
-      if (n == 0) return data;
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        error = errno;
-        OPENSSL_cleanse(data.data(), data.size());
-        return std::nullopt;
-      }
-      data.append(buf_, static_cast<std::size_t>(n));
-    }
-  }
-
- private:
-  int fd_;
-  char buf_[4096];
-};
-
-std::string os_error(int error) {
-  return std::generic_category().message(error);
-}
-
 constexpr std::size_t kMinSecretBytes = 16;
 
-// Editors and `echo` append "\n" (or "\r\n"); every other byte, spaces
-// included, may be part of the secret and is kept.
-std::string strip_trailing_newlines(std::string s) {
-  while (!s.empty() && s.back() == '\n') {
-    s.pop_back();
-    if (!s.empty() && s.back() == '\r') s.pop_back();
-  }
-  return s;
-}
+// Where a secret was held, for saying what is wrong with it and how to fix it.
+enum class Holder { kInline, kFile, kVariable };
 
-Result<Secret> secret_from_file(std::string_view configured, std::string_view where,
-                                const std::filesystem::path& config_dir, const ConfigEnvironment& env,
-                                std::vector<std::string>& warnings) {
-  const std::string prefix = "config: " + std::string(where) + ": ";
-  if (configured.empty()) return Error{prefix + "the secret file name is empty"};
-  if (configured.find('\0') != std::string_view::npos) return Error{prefix + "the file name contains a NUL byte"};
-
-  const std::filesystem::path name(configured);
-  std::filesystem::path file = name;
-  std::string not_in_credentials;
-  if (name.is_relative()) {
-    bool found = false;
-    auto it = env.variables.find("CREDENTIALS_DIRECTORY");
-    if (it != env.variables.end() && !it->second.empty()) {
-      const std::filesystem::path credential = std::filesystem::path(it->second) / name;
-      std::error_code ec;
-      found = std::filesystem::exists(credential, ec);
-      if (found) {
-        file = credential;
-      } else {
-        not_in_credentials = " (nor is there " + in_quotes(credential.string()) + " in $CREDENTIALS_DIRECTORY)";
-      }
-    }
-    if (!found) file = (config_dir / name).lexically_normal();
-  }
-  const std::string shown = in_quotes(file.string());
-
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error{prefix + "cannot read secret file " + shown + ": " + os_error(errno) + not_in_credentials};
-  SecretReader reader(fd);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return Error{prefix + "cannot stat secret file " + shown + ": " + os_error(errno)};
-  if (!S_ISREG(st.st_mode)) return Error{prefix + "secret file " + shown + " is not a regular file"};
-  if (st.st_size > kMaxSecretFileBytes) {
-    return Error{prefix + "secret file " + shown + " is " + std::to_string(st.st_size) +
-                 " bytes, more than any webhook secret; is it the right file?"};
-  }
-  int error = 0;
-  std::optional<std::string> data = reader.read_all(static_cast<std::size_t>(st.st_size), error);
-  if (!data) return Error{prefix + "cannot read secret file " + shown + ": " + os_error(error)};
-
-  if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
-    std::string warning = "secret file " + file.string() + " is readable by other users; chmod 600 it";
-    if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end()) warnings.push_back(std::move(warning));
-  }
-  return Secret(strip_trailing_newlines(std::move(*data)));
+bool valid_variable_name(std::string_view name) {
+  return !name.empty() && (name.front() < '0' || name.front() > '9') &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+             std::string_view::npos;
 }
 
 Result<Secret> secret_from_env(std::string_view variable, std::string_view where, const ConfigEnvironment& env) {
-  const std::string prefix = "config: " + std::string(where) + ": ";
-  if (variable.empty() || variable.find_first_of(std::string_view("=\0", 2)) != std::string_view::npos) {
-    return Error{prefix + "the name of the environment variable must be non-empty, without '=' or NUL"};
+  if (!valid_variable_name(variable)) {
+    return Error{"config: " + std::string(where) +
+                 " must name an environment variable: letters, digits and '_', not starting with a digit"};
   }
   const std::string name(variable);
   std::string value;
@@ -134,33 +37,44 @@ Result<Secret> secret_from_env(std::string_view variable, std::string_view where
   } else if (const char* from_process = std::getenv(name.c_str())) {
     value = from_process;
   } else {
-    return Error{prefix + "environment variable " + name + " is not set"};
+    return Error{"config: " + std::string(where) + ": the environment variable it names is not set"};
   }
-  if (value.empty()) return Error{prefix + "environment variable " + name + " is empty"};
+  if (value.empty()) return Error{"config: " + std::string(where) + ": the environment variable it names is empty"};
   return Secret(std::move(value));
+}
+
+// Why no hook could ever authenticate with `secret`, and how to fix it.
+Status check_secret_shape(const Secret& secret, std::string_view where, Holder holder) {
+  auto problem = secret_shape_problem(secret.expose());
+  if (!problem) return Status::Ok();
+  const std::string what = holder == Holder::kFile       ? "the secret in the file it names "
+                           : holder == Holder::kVariable ? "the value of the variable it names "
+                                                         : "the secret ";
+  std::string why;
+  if (problem->starts_with("starts") || problem->starts_with("ends")) {
+    why =
+        "HTTP strips leading and trailing whitespace from header values, so drchrono's X-drchrono-signature "
+        "could never match it";
+  } else if (problem->find("non-ASCII") != std::string::npos) {
+    why =
+        "how drchrono would send such a byte in a header is undocumented, so hooks might never match it; use "
+        "printable ASCII (drchrono suggests 40 hex characters)";
+  } else {
+    why = "an HTTP header value cannot carry it, so drchrono's X-drchrono-signature could never match it";
+  }
+  const std::string fix = holder == Holder::kFile
+                              ? "make the file hold the secret alone (trailing newlines are removed, nothing else)"
+                          : holder == Holder::kVariable
+                              ? "set the variable to the secret alone (nothing is removed from a variable's value, "
+                                "not even a final newline)"
+                              : "write the secret exactly as entered in drchrono";
+  return Error{"config: " + std::string(where) + ": " + what + *problem + "; " + why + ": " + fix};
 }
 
 Status check_secret_length(const Secret& secret, std::string_view subject) {
   if (secret.size() >= kMinSecretBytes) return Status::Ok();
   return Error{"config: " + std::string(subject) + " is " + std::to_string(secret.size()) + " bytes; at least " +
                std::to_string(kMinSecretBytes) + " are required (drchrono suggests 40 hex characters)"};
-}
-
-// Lines first..last (1-based) of text, newlines included.
-std::string_view lines(std::string_view text, std::size_t first, std::size_t last) {
-  std::size_t begin = 0;
-  std::size_t n = 1;
-  for (; n < first; ++n) {
-    const std::size_t newline = text.find('\n', begin);
-    if (newline == std::string_view::npos) return {};
-    begin = newline + 1;
-  }
-  std::size_t end = begin;
-  for (; n <= last && end < text.size(); ++n) {
-    const std::size_t newline = text.find('\n', end);
-    end = newline == std::string_view::npos ? text.size() : newline + 1;
-  }
-  return text.substr(begin, end - begin);
 }
 
 }  // namespace
@@ -173,66 +87,54 @@ Status read_webhook_secrets(Section& s, const std::filesystem::path& config_dir,
   }
   if (sources.empty()) return Error{"config: " + s.label() + " has no secret: set secret_file, secret or secret_env"};
   if (sources.size() > 1) {
-    const auto where = [&](std::string_view key) { return s.where(key).substr(s.label().size() + 1); };
-    return Error{"config: " + s.label() + " has more than one secret source (" + where(sources[0]) + " and " +
-                 where(sources[1]) + "): keep exactly one of secret_file, secret and secret_env"};
+    return Error{"config: " + s.label() + " has more than one secret source (" + s.where_in_table(sources[0]) +
+                 " and " + s.where_in_table(sources[1]) + "): keep exactly one of secret_file, secret and secret_env"};
   }
   const std::string_view source = sources[0];
+  const std::string where = s.where(source);
   std::string value;
   s.read(source, value);
   if (!s.ok()) return s.error();
-  Result<Secret> secret = source == "secret" ? Result<Secret>(Secret(std::move(value)))
-                          : source == "secret_file"
-                              ? secret_from_file(value, s.where(source), config_dir, env, warnings)
-                              : secret_from_env(value, s.where(source), env);
+  out.secret_source = s.where_in_table(source);
+  if (auto setting = s.env_setting(source); setting && !setting->replaced.empty()) {
+    out.secret_source += ", replacing " + setting->replaced;
+  }
+  Result<Secret> secret = Error{};
+  Holder holder = Holder::kInline;
+  if (source == "secret") {
+    secret = Secret(std::move(value));
+  } else if (source == "secret_file") {
+    holder = Holder::kFile;
+    auto file = secret_from_file(value, where, config_dir, env, warnings);
+    if (!file) return file.error();
+    if (file->from_credentials) out.secret_source += ", found in $CREDENTIALS_DIRECTORY";
+    secret = std::move(file->secret);
+  } else {
+    holder = Holder::kVariable;
+    secret = secret_from_env(value, where, env);
+  }
   if (!secret) return secret.error();
+  if (auto st = check_secret_shape(*secret, where, holder); !st) return st;
   if (auto st = check_secret_length(*secret, s.label() + ": the secret"); !st) return st;
   out.secret = std::move(*secret);
 
   for (Section::Item& item : s.read_string_array("previous_secrets")) {
     Secret previous(std::move(item.value));
+    if (auto st = check_secret_shape(previous, item.where, Holder::kInline); !st) return st;
     if (auto st = check_secret_length(previous, item.where); !st) return st;
     out.previous_secrets.push_back(std::move(previous));
   }
   for (const Section::Item& item : s.read_string_array("previous_secret_files")) {
     auto previous = secret_from_file(item.value, item.where, config_dir, env, warnings);
     if (!previous) return previous.error();
-    if (auto st = check_secret_length(*previous, item.where + ": the secret in " + in_quotes(item.value)); !st) {
+    if (auto st = check_secret_shape(previous->secret, item.where, Holder::kFile); !st) return st;
+    if (auto st = check_secret_length(previous->secret, item.where + ": the secret in the file it names"); !st) {
       return st;
     }
-    out.previous_secrets.push_back(std::move(*previous));
+    out.previous_secrets.push_back(std::move(previous->secret));
   }
   if (!s.ok()) return s.error();
   return Status::Ok();
-}
-
-// toml++ quotes the text it choked on, and that may be the start of a secret
-// (`secret = abc...` without quotes), so every quoted fragment longer than a
-// character that occurs in the offending lines is blanked; the line and
-// column still point at it. Redefinition errors quote keys, which stay.
-std::string describe_parse_error(const toml::parse_error& e, std::string_view text) {
-  const std::size_t line = e.source().begin.line;
-  std::string_view context = lines(text, line > 1 ? line - 1 : 1, line + 1);
-  if (context.empty()) context = text;
-
-  std::string description(e.description());
-  if (description.find("cannot redefine") == std::string::npos) {
-    std::string cleaned;
-    std::size_t pos = 0;
-    for (;;) {
-      const std::size_t open = description.find('\'', pos);
-      const std::size_t close = open == std::string::npos ? open : description.find('\'', open + 1);
-      if (close == std::string::npos) break;
-      const std::string_view fragment = std::string_view(description).substr(open + 1, close - open - 1);
-      cleaned += description.substr(pos, open + 1 - pos);
-      cleaned += fragment.size() > 1 && context.find(fragment) != std::string_view::npos ? "..." : fragment;
-      cleaned += '\'';
-      pos = close + 1;
-    }
-    description = cleaned + description.substr(pos);
-  }
-  return "config: TOML syntax error at line " + std::to_string(line) + ", column " +
-         std::to_string(e.source().begin.column) + ": " + description;
 }
 
 }  // namespace chronohook::config_detail

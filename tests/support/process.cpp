@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -71,7 +72,9 @@ std::vector<std::string> child_environment(const std::map<std::string, std::stri
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     const std::string_view entry(*e);
     const std::string_view name = entry.substr(0, entry.find('='));
-    if (name.starts_with("CHRONOHOOK_") || name == "CREDENTIALS_DIRECTORY" || name == "NOTIFY_SOCKET") continue;
+    std::string upper(name);
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper.starts_with("CHRONOHOOK_") || name == "CREDENTIALS_DIRECTORY" || name == "NOTIFY_SOCKET") continue;
     if (extra.contains(std::string(name))) continue;
     env.emplace_back(entry);
   }

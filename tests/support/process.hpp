@@ -16,7 +16,7 @@
 namespace chronohook::testing {
 
 // The environment a child gets: the test's own, minus every variable the
-// daemon would read as configuration (CHRONOHOOK_*, CREDENTIALS_DIRECTORY)
+// daemon would read as configuration (CHRONOHOOK_* in any case, CREDENTIALS_DIRECTORY)
 // or act on (NOTIFY_SOCKET), plus `extra`.
 std::vector<std::string> child_environment(const std::map<std::string, std::string>& extra);
 

@@ -15,92 +15,10 @@
 #include <vector>
 
 #include "chronohook/config.hpp"
+#include "unit/config_support.hpp"
 
-namespace chronohook {
+namespace chronohook::config_test {
 namespace {
-
-namespace fs = std::filesystem;
-
-// Synthetic secrets, made of character runs unlikely to turn up in any
-// message by chance, so finding a piece of one in a message means a leak.
-constexpr std::string_view kSecret = "Zq7Xw9Kp3Vt6Yr2Mb8Nc4Ld1";
-constexpr std::string_view kOtherSecret = "Hj5Gf8Ds2Aq4We6Rt9Yu3Io7";
-constexpr std::string_view kShortSecret = "Qx4Vb7Nm2Kl";  // 11 bytes
-
-const fs::path kConfigFile = "/etc/chronohook/chronohook.toml";
-
-std::string hook(std::string_view name = "main", std::string_view path = "/webhook",
-                 std::string_view secret_line = "") {
-  std::string out = "[[webhook]]\nname = \"" + std::string(name) + "\"\npath = \"" + std::string(path) + "\"\n";
-  out += secret_line.empty() ? "secret = \"" + std::string(kSecret) + "\"\n" : std::string(secret_line) + "\n";
-  return out;
-}
-
-ConfigEnvironment env_of(std::initializer_list<std::pair<const std::string, std::string>> variables) {
-  ConfigEnvironment env;
-  env.variables = variables;
-  return env;
-}
-
-Result<Config> load(const std::string& toml, const ConfigEnvironment& env = {}) {
-  return load_config_text(toml, kConfigFile, env);
-}
-
-bool leaks(std::string_view message, std::string_view secret) {
-  // Any five consecutive bytes of the secret count as a leak.
-  for (std::size_t i = 0; i + 5 <= secret.size(); ++i) {
-    if (message.find(secret.substr(i, 5)) != std::string_view::npos) return true;
-  }
-  return false;
-}
-
-// The error of a load that must fail; every error starts with "config: ".
-std::string error_of(const Result<Config>& result) {
-  if (result.ok()) return "<loaded without error>";
-  const std::string& message = result.error().message;
-  EXPECT_EQ(message.rfind("config: ", 0), 0u) << message;
-  EXPECT_FALSE(leaks(message, kSecret)) << message;
-  EXPECT_FALSE(leaks(message, kOtherSecret)) << message;
-  EXPECT_FALSE(leaks(message, kShortSecret)) << message;
-  return message;
-}
-
-testing::AssertionResult Has(const std::string& message, std::string_view part) {
-  if (message.find(part) != std::string::npos) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << "\"" << message << "\"\n  does not contain \"" << part << "\"";
-}
-
-// A directory of its own under the system temp dir, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* test = testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() / ("chronohook_config_test_" + std::to_string(::getpid()) + "_" +
-                                         std::to_string(counter++) + "_" + (test ? test->name() : "x"));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-
-  const fs::path& path() const { return path_; }
-
-  fs::path write(const fs::path& name, std::string_view content, mode_t mode = 0600) const {
-    const fs::path file = path_ / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << content;
-    ::chmod(file.c_str(), mode);
-    return file;
-  }
-
- private:
-  fs::path path_;
-};
 
 // ---------------------------------------------------------------- the basics
 
@@ -508,7 +426,7 @@ TEST(ConfigSecret, RefusesShortPreviousSecrets) {
   dir.write("old", std::string(kShortSecret) + "\n");
   const std::string message =
       error_of(load_config_text(hook() + "previous_secret_files = [\"old\"]\n", dir.path() / "chronohook.toml", {}));
-  EXPECT_TRUE(Has(message, "previous_secret_files[0] (line 5): the secret in \"old\" is 11 bytes"));
+  EXPECT_TRUE(Has(message, "previous_secret_files[0] (line 5): the secret in the file it names is 11 bytes"));
   EXPECT_TRUE(Has(error_of(load(hook() + "previous_secrets = [\"" + std::string(kOtherSecret) + "\", 5]\n")),
                   "previous_secrets[1] (line 5) must be a string, not an integer"));
 }
@@ -522,12 +440,16 @@ TEST(ConfigSecret, ReadsPreviousSecretFiles) {
   EXPECT_EQ(config->webhooks[0].previous_secrets[0].expose(), kOtherSecret);
 }
 
-TEST(ConfigSecret, ReportsAMissingSecretFileByItsPath) {
+TEST(ConfigSecret, ReportsAMissingSecretFileByItsKeyNotItsPath) {
   TempDir dir;
   const std::string message = error_of(
       load_config_text(hook("main", "/webhook", "secret_file = \"nope\""), dir.path() / "chronohook.toml", {}));
-  EXPECT_TRUE(Has(message, "[[webhook]] \"main\" secret_file (line 4): cannot read secret file \"" +
-                               (dir.path() / "nope").string() + "\": No such file or directory"));
+  EXPECT_TRUE(Has(message,
+                  "[[webhook]] \"main\" secret_file (line 4) must be a path to a readable file; the file it names "
+                  "cannot be read: No such file or directory (a relative name is looked up in the config file's "
+                  "directory \"" +
+                      dir.path().string() + "\")"));
+  EXPECT_FALSE(Has(message, "nope"));
 }
 
 TEST(ConfigSecret, RefusesADirectoryAsSecretFile) {
@@ -535,19 +457,17 @@ TEST(ConfigSecret, RefusesADirectoryAsSecretFile) {
   fs::create_directories(dir.path() / "secrets");
   EXPECT_TRUE(Has(error_of(load_config_text(hook("main", "/webhook", "secret_file = \"secrets\""),
                                             dir.path() / "chronohook.toml", {})),
-                  "is not a regular file"));
+                  "the file it names is a directory"));
 }
 
-TEST(ConfigSecret, StripsTrailingNewlinesAndNothingElse) {
+TEST(ConfigSecret, StripsTrailingNewlinesAndKeepsInnerSpaces) {
   TempDir dir;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {std::string(kSecret) + "\n", std::string(kSecret)},
       {std::string(kSecret) + "\r\n", std::string(kSecret)},
       {std::string(kSecret) + "\n\n\r\n\n", std::string(kSecret)},
       {std::string(kSecret), std::string(kSecret)},
-      {" Zq7Xw9 Kp3V\nt6Yr2M b8Nc \n", " Zq7Xw9 Kp3V\nt6Yr2M b8Nc "},
-      {std::string(kSecret) + "\t\n", std::string(kSecret) + "\t"},
-      {std::string(kSecret) + "\r", std::string(kSecret) + "\r"},
+      {"Zq7Xw9 Kp3Vt6Yr2M\tb8Nc\n", "Zq7Xw9 Kp3Vt6Yr2M\tb8Nc"},
   };
   for (const auto& [content, expected] : cases) {
     dir.write("secret", content);
@@ -593,8 +513,10 @@ TEST(ConfigSecret, SaysWhereItLookedWhenACredentialIsMissing) {
   const std::string message = error_of(
       load_config_text(hook("main", "/webhook", "secret_file = \"drchrono\""), config_dir.path() / "chronohook.toml",
                        env_of({{"CREDENTIALS_DIRECTORY", credentials.path().string()}})));
-  EXPECT_TRUE(Has(message, (config_dir.path() / "drchrono").string()));
-  EXPECT_TRUE(Has(message, (credentials.path() / "drchrono").string()));
+  // The directories, not the name: a secret_file's value is never shown.
+  EXPECT_TRUE(Has(message, "looked up in $CREDENTIALS_DIRECTORY \"" + credentials.path().string() +
+                               "\", then in the config file's directory \"" + config_dir.path().string() + "\""));
+  EXPECT_FALSE(Has(message, "drchrono"));
 }
 
 TEST(ConfigSecret, ReadsSecretEnvFromTheGivenEnvironmentThenTheProcess) {
@@ -611,13 +533,13 @@ TEST(ConfigSecret, ReadsSecretEnvFromTheGivenEnvironmentThenTheProcess) {
   EXPECT_EQ(from_process->webhooks.at(0).secret.expose(), kOtherSecret);
 }
 
-TEST(ConfigSecret, NamesAnUnsetOrEmptySecretEnvVariable) {
+TEST(ConfigSecret, SaysAVariableSecretEnvNamesIsUnsetOrEmptyWithoutNamingIt) {
   const std::string toml = hook("main", "/webhook", "secret_env = \"CHRONOHOOK_TEST_UNSET_SECRET\"");
+  // By the key that names it: the name is secret_env's value, never shown.
   EXPECT_EQ(error_of(load(toml)),
-            "config: [[webhook]] \"main\" secret_env (line 4): environment variable CHRONOHOOK_TEST_UNSET_SECRET is "
-            "not set");
-  EXPECT_TRUE(Has(error_of(load(toml, env_of({{"CHRONOHOOK_TEST_UNSET_SECRET", ""}}))),
-                  "environment variable CHRONOHOOK_TEST_UNSET_SECRET is empty"));
+            "config: [[webhook]] \"main\" secret_env (line 4): the environment variable it names is not set");
+  EXPECT_EQ(error_of(load(toml, env_of({{"CHRONOHOOK_TEST_UNSET_SECRET", ""}}))),
+            "config: [[webhook]] \"main\" secret_env (line 4): the environment variable it names is empty");
   EXPECT_TRUE(Has(error_of(load(toml, env_of({{"CHRONOHOOK_TEST_UNSET_SECRET", std::string(kShortSecret)}}))),
                   "the secret is 11 bytes"));
 }
@@ -628,7 +550,10 @@ TEST(ConfigSecret, WarnsAboutASecretFileOthersCanRead) {
   auto config = load_config_text(hook("main", "/webhook", "secret_file = \"secret\""), dir.path() / "c.toml", {});
   ASSERT_TRUE(config.ok()) << config.error().message;
   ASSERT_EQ(config->warnings.size(), 1u);
-  EXPECT_EQ(config->warnings[0], "secret file " + file.string() + " is readable by other users; chmod 600 it");
+  // This process created the file, so it owns it and can fix it.
+  EXPECT_EQ(config->warnings[0],
+            "[[webhook]] \"main\" secret_file (line 4): the secret file is readable by other users (mode 0640); chmod "
+            "600 it");
 
   ::chmod(file.c_str(), 0600);
   auto quiet = load_config_text(hook("main", "/webhook", "secret_file = \"secret\""), dir.path() / "c.toml", {});
@@ -849,9 +774,11 @@ TEST(ConfigEnv, RefusesAVariableThatMatchesNoKey) {
   }
 }
 
-TEST(ConfigEnv, IgnoresOtherChronohookVariables) {
-  auto config = load(hook(), env_of({{"CHRONOHOOK_CONFIG", "/elsewhere.toml"}, {"CHRONOHOOK_X", "1"}}));
+TEST(ConfigEnv, AcceptsTheConfigPathVariableButNoOtherUnknownOne) {
+  auto config = load(hook(), env_of({{"CHRONOHOOK_CONFIG", "/elsewhere.toml"}}));
   EXPECT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(Has(error_of(load(hook(), env_of({{"CHRONOHOOK_X", "1"}}))),
+                  "environment variable CHRONOHOOK_X is not a chronohook setting"));
 }
 
 TEST(ConfigEnv, LetsSecretEnvNameAVariableUnderAnOverridePrefix) {
@@ -895,4 +822,4 @@ TEST(ConfigEnv, CollectsChronohookVariablesAndCredentialsDirectoryFromTheProcess
 }
 
 }  // namespace
-}  // namespace chronohook
+}  // namespace chronohook::config_test
