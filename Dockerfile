@@ -1,5 +1,5 @@
 # chronohook container image: build on Debian 12, run on Debian 12 slim as an
-# unprivileged user, uid 10001. Everything it reads must be readable by that
+# unprivileged user, uid 10001 (gid 10001). Everything it reads must be readable by that
 # uid: the config holds no secret, so mount it 0644; give the secret and the
 # TLS key to uid 10001 with mode 0400 as podman/Docker secrets; keep the
 # database on a volume. docs/configuration.md, "Running in a container", has
@@ -35,7 +35,8 @@ RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
       libssl3 libspdlog1.10 libfmt9 libsqlite3-0 libtomlplusplus3 libsystemd0 \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /var/lib/chronohook --shell /usr/sbin/nologin chronohook \
+ && groupadd --system --gid 10001 chronohook \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/chronohook --shell /usr/sbin/nologin chronohook \
  && install -d -m 0700 -o chronohook -g chronohook /var/lib/chronohook \
  && install -d -m 0755 /etc/chronohook /etc/chronohook/tls
 COPY --from=build /build/chronohook /usr/local/bin/chronohook
