@@ -40,7 +40,8 @@ struct ServerConfig {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds write_timeout{10'000};
   std::chrono::milliseconds shutdown_timeout{10'000};
-  unsigned verify_rate_per_minute = 60;  // GET challenges a webhook answers
+  unsigned verify_rate_per_minute = 60;             // GET challenges a webhook answers
+  unsigned verify_rate_per_minute_per_source = 10;  // ... of which one source address may ask
 };
 
 enum class Synchronous { kFull, kNormal };

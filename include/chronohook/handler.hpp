@@ -18,6 +18,7 @@
 #include "chronohook/counters.hpp"
 #include "chronohook/event_record.hpp"
 #include "chronohook/rate_limiter.hpp"
+#include "chronohook/source_limiter.hpp"
 
 namespace chronohook::webhook {
 
@@ -32,6 +33,7 @@ struct RequestHead {
   std::optional<std::string_view> delivery;   // X-drchrono-delivery
   std::string_view repeated_header;           // a protocol header sent more than once
   std::optional<std::uint64_t> content_length;
+  std::string_view peer;  // "192.0.2.7:51234": whom a per-source limit counts
   bool has_body = false;  // Content-Length > 0 or chunked
   Clock::time_point received{};
 };
@@ -68,6 +70,8 @@ struct Limits {
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_msg_bytes = 1024;
   std::size_t max_json_depth = 64;
+  unsigned verify_rate_per_minute_per_source = 10;
+  std::size_t verify_sources_tracked = 4096;  // the per-source table's bound
 };
 
 // One webhook as the handler sees it.
@@ -104,7 +108,7 @@ class Handler {
   const Limits& limits() const { return limits_; }
 
  private:
-  Reply verification(const Route& route, std::size_t index, std::string_view query, Clock::time_point now) const;
+  Reply verification(const Route& route, std::size_t index, std::string_view query, const RequestHead& head) const;
 
   std::vector<Route> routes_;
   struct PathHash {
@@ -114,7 +118,8 @@ class Handler {
   std::unordered_map<std::string, std::size_t, PathHash, std::equal_to<>> by_path_;
   Limits limits_;
   std::shared_ptr<Counters> counters_;
-  mutable std::vector<std::unique_ptr<RateLimiter>> verify_limiters_;
+  mutable std::vector<std::unique_ptr<RateLimiter>> verify_limiters_;  // per webhook
+  std::unique_ptr<SourceRateLimiter> verify_by_source_;                // per webhook and source
 };
 
 // "2026-11-29T06:57:22.123Z"

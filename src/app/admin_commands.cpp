@@ -77,6 +77,7 @@ void print_settings(std::ostream& out, const Config& c) {
   p.setting("write_timeout_ms", s.write_timeout.count());
   p.setting("shutdown_timeout_ms", s.shutdown_timeout.count());
   p.setting("verify_rate_per_minute", s.verify_rate_per_minute);
+  p.setting("verify_rate_per_minute_per_source", s.verify_rate_per_minute_per_source);
   p.table("[storage]", "storage.");
   p.setting("path", c.storage.path.string());
   p.setting("synchronous", to_string(c.storage.synchronous));

@@ -14,7 +14,7 @@
 
 namespace chronohook::config_detail {
 
-inline constexpr std::array<std::string_view, 16> kServerKeys{"listen",
+inline constexpr std::array<std::string_view, 17> kServerKeys{"listen",
                                                               "tls",
                                                               "tls_cert",
                                                               "tls_key",
@@ -29,7 +29,8 @@ inline constexpr std::array<std::string_view, 16> kServerKeys{"listen",
                                                               "idle_timeout_ms",
                                                               "write_timeout_ms",
                                                               "shutdown_timeout_ms",
-                                                              "verify_rate_per_minute"};
+                                                              "verify_rate_per_minute",
+                                                              "verify_rate_per_minute_per_source"};
 inline constexpr std::array<std::string_view, 5> kStorageKeys{"path", "synchronous", "busy_timeout_ms",
                                                               "queue_capacity", "max_batch"};
 inline constexpr std::array<std::string_view, 2> kLogKeys{"level", "access_log"};

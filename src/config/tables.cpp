@@ -47,6 +47,7 @@ void read_server(Section& s, const fs::path& base, ServerConfig& out) {
   s.read("write_timeout_ms", kMinTimeoutMs, kMaxTimeoutMs, out.write_timeout);
   s.read("shutdown_timeout_ms", kMinTimeoutMs, kMaxTimeoutMs, out.shutdown_timeout);
   s.read("verify_rate_per_minute", 1, 100'000, out.verify_rate_per_minute);
+  s.read("verify_rate_per_minute_per_source", 1, 100'000, out.verify_rate_per_minute_per_source);
 }
 
 void read_storage(Section& s, const fs::path& base, StorageConfig& out) {

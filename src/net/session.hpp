@@ -152,6 +152,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (auto len = parser_->content_length()) head_.content_length = *len;
     head_.has_body = !parser_->is_done();
     head_.received = webhook::Clock::now();
+    head_.peer = peer_;
 
     auto decision = state_->handler.on_head(head_);
     if (auto* reply = std::get_if<webhook::Reply>(&decision)) return send(std::move(*reply));

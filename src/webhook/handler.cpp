@@ -41,6 +41,7 @@ Limits limits_from(const Config& config) {
   Limits l;
   l.max_body_bytes = config.server.max_body_bytes;
   l.max_msg_bytes = config.server.max_msg_bytes;
+  l.verify_rate_per_minute_per_source = config.server.verify_rate_per_minute_per_source;
   return l;
 }
 
@@ -67,7 +68,11 @@ Handler::Handler(const Config& config, std::shared_ptr<Counters> counters)
 
 Handler::Handler(std::vector<Route> routes, Limits limits, unsigned verify_rate_per_minute,
                  std::shared_ptr<Counters> counters)
-    : routes_(std::move(routes)), limits_(limits), counters_(std::move(counters)) {
+    : routes_(std::move(routes)),
+      limits_(limits),
+      counters_(std::move(counters)),
+      verify_by_source_(std::make_unique<SourceRateLimiter>(limits_.verify_rate_per_minute_per_source,
+                                                            limits_.verify_sources_tracked)) {
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     by_path_.emplace(routes_[i].path, i);
     verify_limiters_.push_back(std::make_unique<RateLimiter>(verify_rate_per_minute));
@@ -85,7 +90,7 @@ std::variant<Reply, ReadBody> Handler::on_head(const RequestHead& head) const {
   const Route& route = routes_[index];
 
   if (head.method == "GET") {
-    Reply r = verification(route, index, query, head.received);
+    Reply r = verification(route, index, query, head);
     r.webhook = route.name;
     return r;
   }
@@ -129,7 +134,7 @@ std::variant<Reply, ReadBody> Handler::on_head(const RequestHead& head) const {
 }
 
 Reply Handler::verification(const Route& route, std::size_t index, std::string_view query,
-                            Clock::time_point now) const {
+                            const RequestHead& head) const {
   if (!route.verify) return make_error(403, "verification is switched off for this webhook");
 
   auto msg = query_parameter(query, "msg");
@@ -141,9 +146,16 @@ Reply Handler::verification(const Route& route, std::size_t index, std::string_v
   }
   if (!is_valid_utf8(value)) return make_error(400, "msg is not valid UTF-8 once decoded");
 
-  // The GET answer is an HMAC oracle keyed with the clinic's secret: bound it.
+  // The GET answer is an HMAC oracle keyed with the clinic's secret: bound it,
+  // per source first so that one client cannot spend the webhook's budget.
+  int retry_after = 0;
+  if (!verify_by_source_->allow(std::to_string(index) + ' ' + source_key(head.peer), head.received, retry_after)) {
+    Reply r = make_error(429, "too many verification requests from this address; try again later");
+    r.retry_after_seconds = retry_after;
+    return r;
+  }
   RateLimiter& limiter = *verify_limiters_[index];
-  if (!limiter.allow(now)) {
+  if (!limiter.allow(head.received)) {
     Reply r = make_error(429, "too many verification requests; try again later");
     r.retry_after_seconds = limiter.seconds_until_next();
     return r;

@@ -154,6 +154,32 @@ TEST(VerificationLimits, EachWebhookHasItsOwnRateLimit) {
   EXPECT_EQ(json_string_field(other_answer.body, "secret_token"), expected_hmac_hex(kOtherSecret, "o1"));
 }
 
+TEST(VerificationLimits, AStrangerSpendingItsBudgetDoesNotLockOutDrchronosVerification) {
+  ConfigOptions options;
+  // The stranger asks twice the webhook's whole budget.
+  options.verify_rate_per_minute = 5;
+  options.verify_rate_per_minute_per_source = 3;
+  Daemon daemon(options);
+  ClientOptions stranger = daemon.client_options();
+  stranger.source_address = "127.0.0.2";
+  int answered = 0;
+  for (int i = 0; i < 10; ++i) {
+    const Response r = send_once(daemon.port(), stranger, verification_get("msg=s" + std::to_string(i)));
+    if (r.status == 200) {
+      ++answered;
+    } else {
+      EXPECT_EQ(r.status, 429) << r.body;
+      EXPECT_TRUE(r.header("Retry-After").has_value());
+    }
+  }
+  EXPECT_EQ(answered, 3);
+  ClientOptions drchrono = daemon.client_options();
+  drchrono.source_address = "127.0.0.3";
+  const Response verified = send_once(daemon.port(), drchrono, verification_get("msg=from-drchrono"));
+  EXPECT_EQ(verified.status, 200) << verified.body;
+  EXPECT_EQ(json_string_field(verified.body, "secret_token"), expected_hmac_hex(kMainSecret, "from-drchrono"));
+}
+
 TEST(VerificationLimits, SwitchedOffVerificationAnswers403AndHooksStillWork) {
   ConfigOptions options;
   options.webhooks[0].verify = false;

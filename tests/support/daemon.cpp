@@ -79,6 +79,7 @@ std::string make_config(const ConfigOptions& o) {
     << "max_body_bytes = " << o.max_body_bytes << "\n"
     << "max_msg_bytes = " << o.max_msg_bytes << "\n"
     << "verify_rate_per_minute = " << o.verify_rate_per_minute << "\n"
+    << "verify_rate_per_minute_per_source = " << o.verify_rate_per_minute_per_source << "\n"
     << o.extra_server_toml << "\n"
     << "[storage]\n"
     << "path = \"events.db\"\n"

@@ -43,6 +43,7 @@ struct ConfigOptions {
   std::size_t max_msg_bytes = 1024;
   // High by default so only the rate-limit test ever meets the limit.
   unsigned verify_rate_per_minute = 100'000;
+  unsigned verify_rate_per_minute_per_source = 100'000;
   // Short, so a locked database fails fast.
   unsigned busy_timeout_ms = 100;
   std::string log_level = "debug";

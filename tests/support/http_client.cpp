@@ -137,6 +137,13 @@ Connection::Connection(std::uint16_t port, const ClientOptions& options) : impl_
   }
 
   const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
+  if (!options.source_address.empty()) {
+    auto& socket = impl_->lowest().socket();
+    beast::error_code bind_ec;
+    socket.open(asio::ip::tcp::v4(), bind_ec);
+    if (!bind_ec) socket.bind(asio::ip::tcp::endpoint(asio::ip::make_address(options.source_address), 0), bind_ec);
+    if (bind_ec) throw std::runtime_error("http_client: bind to " + options.source_address + ": " + bind_ec.message());
+  }
   const beast::error_code ec =
       impl_
           ->run([&](auto handler) {

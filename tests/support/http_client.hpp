@@ -53,6 +53,9 @@ struct ClientOptions {
   bool tls = true;
   std::filesystem::path trust_cert;  // empty: do not verify the server
   std::chrono::milliseconds timeout{10'000};
+  // Connect from this loopback address ("127.0.0.2"): Linux routes all of
+  // 127/8 to lo, so tests can play several hosts. Empty: the kernel's choice.
+  std::string source_address;
 };
 
 // One connection to 127.0.0.1:port; several requests may share it.

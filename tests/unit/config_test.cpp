@@ -49,6 +49,7 @@ TEST(Config, LoadsTheExampleFileAndItDocumentsTheDefaults) {
   EXPECT_EQ(config->server.write_timeout, server.write_timeout);
   EXPECT_EQ(config->server.shutdown_timeout, server.shutdown_timeout);
   EXPECT_EQ(config->server.verify_rate_per_minute, server.verify_rate_per_minute);
+  EXPECT_EQ(config->server.verify_rate_per_minute_per_source, server.verify_rate_per_minute_per_source);
   const StorageConfig storage;
   EXPECT_EQ(config->storage.path, storage.path);
   EXPECT_EQ(config->storage.synchronous, storage.synchronous);
@@ -293,6 +294,7 @@ TEST(Config, RefusesOutOfRangeIntegersNamingTheRange) {
       {"server", "write_timeout_ms", 99, 100, "100..3600000"},
       {"server", "shutdown_timeout_ms", 99, 100, "100..3600000"},
       {"server", "verify_rate_per_minute", 100'001, 100'000, "1..100000"},
+      {"server", "verify_rate_per_minute_per_source", 0, 1, "1..100000"},
       {"storage", "busy_timeout_ms", 600'001, 0, "0..600000"},
       {"storage", "queue_capacity", 0, 1'000'000, "1..1000000"},
       {"storage", "max_batch", 10'001, 10'000, "1..10000"},
