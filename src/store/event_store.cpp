@@ -1,5 +1,6 @@
 #include "chronohook/event_store.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include "checkpointer.hpp"
@@ -54,6 +55,10 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config
   }
   auto report = migrate(*db, embedded_migrations());
   if (!report) return Error{"store: " + report.error().message};
+  // serve migrates by itself (upgrading is "restart"), so say what it changed.
+  for (const std::string& name : report->applied) {
+    spdlog::info("store: applied migration {} to {}", name, config.path.string());
+  }
 
   auto insert = db->prepare(kInsert);
   if (!insert) return Error{"store: " + insert.error().message};

@@ -203,5 +203,11 @@ TEST(Cli, MigrateCreatesAFreshDatabaseThenHasNothingToDo) {
   EXPECT_THAT(second.out, Not(HasSubstr("applied ")));
 }
 
+TEST(Cli, ServeAppliesPendingMigrationsItselfAndLogsEachOne) {
+  Daemon daemon;
+  EXPECT_THAT(daemon.log_text(), HasSubstr("store: applied migration 0001_events.sql to "));
+  EXPECT_EQ(count_events(daemon.db_path()), 0);
+}
+
 }  // namespace
 }  // namespace chronohook::testing
