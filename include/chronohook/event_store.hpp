@@ -60,7 +60,8 @@ class EventStore {
     Completion done;
   };
 
-  EventStore(sqlite::Database db, sqlite::Statement insert, sqlite::Statement repeat, const StorageConfig& config);
+  EventStore(sqlite::Database db, sqlite::Statement insert, sqlite::Statement repeat, sqlite::Statement conflicting,
+             const StorageConfig& config);
   Status start_checkpointer(const std::filesystem::path& path);
   void run();  // the writer thread
   // Called only on the writer thread.
@@ -68,11 +69,13 @@ class EventStore {
   bool commit_group(std::vector<Pending>& batch, std::vector<AppendOutcome>& outcomes, std::size_t& failed_item);
   AppendOutcome commit_one(Pending& item);
   Result<AppendOutcome> append(const EventRecord& record);
+  Result<AppendOutcome> append_conflicting(const EventRecord& record);
   void rollback_if_open();
 
   sqlite::Database db_;
   sqlite::Statement insert_;                    // a new delivery
   sqlite::Statement repeat_;                    // a delivery already stored: count it
+  sqlite::Statement conflicting_;               // a seen id with another event or body
   std::unique_ptr<Checkpointer> checkpointer_;  // declared after db_: closes first
   std::size_t queue_capacity_;
   std::size_t max_batch_;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -62,6 +63,7 @@ class Statement {
   Statement& bind(int index, std::int64_t value);
   Statement& bind_optional(int index, const std::optional<std::string>& text);
   Statement& bind_null(int index);
+  Statement& bind_blob(int index, std::span<const std::uint8_t> bytes);
 
   enum class Step { kRow, kDone };
   Result<Step> step();

@@ -130,9 +130,10 @@ int serve(const std::filesystem::path& config_file) {
   const StoreStats stats = (*store)->stats();
   spdlog::info(
       "stopped: {} hook(s) stored, {} duplicate(s), {} batch(es), largest batch {}, {} checkpoint(s), {} of them on "
-      "the writer",
+      "the writer, {} conflicting delivery id(s)",
       counters->hooks_stored.load(), counters->hooks_duplicate.load(), stats.batches, stats.largest_batch,
-      stats.background_checkpoints + stats.writer_checkpoints, stats.writer_checkpoints);
+      stats.background_checkpoints + stats.writer_checkpoints, stats.writer_checkpoints,
+      counters->hooks_conflicting.load());
   logging::shutdown();
   return kExitOk;
 }

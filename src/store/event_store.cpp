@@ -9,20 +9,39 @@ namespace chronohook {
 namespace {
 
 // The common case is a new delivery: a plain insert whose seq is the last
-// rowid. Only when it changed nothing (a repeat) does the update run. An
-// upsert with RETURNING did both in one statement but cost a third more per
-// row, all of it on the single writer.
+// rowid. Only when it changed nothing (the id was seen) do the other two run.
+// An upsert with RETURNING did both in one statement but cost a third more per
+// row, all of it on the single writer. The insert has no conflict target: the
+// only index a row with conflicts_with NULL can collide in is events_delivery.
 constexpr const char* kInsert = R"sql(
 INSERT INTO events (webhook, delivery_id, event, received_at, payload,
-                    object_id, patient_id, practice_group_id, last_seen_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4)
-ON CONFLICT (webhook, delivery_id) DO NOTHING
+                    object_id, patient_id, practice_group_id, last_seen_at, payload_sha256)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4, ?9)
+ON CONFLICT DO NOTHING
 )sql";
 
+// The same event and body again (drchrono's retry, a console redelivery):
+// count it on the row that holds them, the first one or a conflicting one.
+// Each half of the union is answered by one of the two partial indexes.
 constexpr const char* kCountRepeat = R"sql(
-UPDATE events SET attempts = attempts + 1, last_seen_at = ?3
-WHERE webhook = ?1 AND delivery_id = ?2
+UPDATE events SET attempts = attempts + 1, last_seen_at = ?5
+WHERE seq = (
+  SELECT seq FROM events WHERE webhook = ?1 AND delivery_id = ?2 AND conflicts_with IS NULL
+                           AND event = ?3 AND payload_sha256 = ?4
+  UNION ALL
+  SELECT seq FROM events WHERE webhook = ?1 AND delivery_id = ?2 AND conflicts_with IS NOT NULL
+                           AND event = ?3 AND payload_sha256 = ?4)
 RETURNING seq, attempts
+)sql";
+
+// A seen id with another event or body: never dropped, stored as a row of its
+// own pointing at the first row with that id.
+constexpr const char* kInsertConflicting = R"sql(
+INSERT INTO events (webhook, delivery_id, event, received_at, payload,
+                    object_id, patient_id, practice_group_id, last_seen_at, payload_sha256, conflicts_with)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4, ?9, seq FROM events
+WHERE webhook = ?1 AND delivery_id = ?2 AND conflicts_with IS NULL
+RETURNING seq, conflicts_with
 )sql";
 
 AppendOutcome overloaded() {
@@ -59,7 +78,10 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config
   if (!insert) return Error{"store: " + insert.error().message};
   auto repeat = db->prepare(kCountRepeat);
   if (!repeat) return Error{"store: " + repeat.error().message};
-  std::unique_ptr<EventStore> store(new EventStore(std::move(*db), std::move(*insert), std::move(*repeat), config));
+  auto conflicting = db->prepare(kInsertConflicting);
+  if (!conflicting) return Error{"store: " + conflicting.error().message};
+  std::unique_ptr<EventStore> store(
+      new EventStore(std::move(*db), std::move(*insert), std::move(*repeat), std::move(*conflicting), config));
   if (auto st = store->start_checkpointer(config.path); !st) return st.error();
   store->writer_ = std::thread([raw = store.get()] { raw->run(); });
   return store;
@@ -73,10 +95,11 @@ Status EventStore::start_checkpointer(const std::filesystem::path& path) {
 }
 
 EventStore::EventStore(sqlite::Database db, sqlite::Statement insert, sqlite::Statement repeat,
-                       const StorageConfig& config)
+                       sqlite::Statement conflicting, const StorageConfig& config)
     : db_(std::move(db)),
       insert_(std::move(insert)),
       repeat_(std::move(repeat)),
+      conflicting_(std::move(conflicting)),
       queue_capacity_(config.queue_capacity),
       max_batch_(config.max_batch == 0 ? 1 : config.max_batch) {}
 
@@ -220,7 +243,8 @@ Result<AppendOutcome> EventStore::append(const EventRecord& r) {
       .bind(5, r.payload)
       .bind_optional(6, r.object_id)
       .bind_optional(7, r.patient_id)
-      .bind_optional(8, r.practice_group_id);
+      .bind_optional(8, r.practice_group_id)
+      .bind_blob(9, r.payload_sha256);
   auto step = insert_.step();
   insert_.reset();
   if (!step) return Error{"cannot store the event: " + step.error().message};
@@ -231,18 +255,52 @@ Result<AppendOutcome> EventStore::append(const EventRecord& r) {
     o.attempts = 1;
     return o;
   }
-  // Already stored for this webhook: count the delivery attempt.
-  repeat_.bind(1, r.webhook).bind(2, r.delivery_id).bind(3, r.received_at);
+  // The id was seen. The same event and body: count the delivery attempt.
+  repeat_.bind(1, r.webhook)
+      .bind(2, r.delivery_id)
+      .bind(3, r.event)
+      .bind_blob(4, r.payload_sha256)
+      .bind(5, r.received_at);
   auto counted = repeat_.step();
-  if (!counted || *counted != sqlite::Statement::Step::kRow) {
-    std::string why = counted ? "the stored event vanished" : counted.error().message;
+  if (!counted) {
+    std::string why = counted.error().message;
     repeat_.reset();
     return Error{"cannot count a repeated delivery: " + why};
   }
-  o.kind = AppendOutcome::Kind::kDuplicate;
-  o.seq = repeat_.column_int(0);
-  o.attempts = repeat_.column_int(1);
+  if (*counted == sqlite::Statement::Step::kRow) {
+    o.kind = AppendOutcome::Kind::kDuplicate;
+    o.seq = repeat_.column_int(0);
+    o.attempts = repeat_.column_int(1);
+    repeat_.reset();
+    return o;
+  }
   repeat_.reset();
+  return append_conflicting(r);
+}
+
+Result<AppendOutcome> EventStore::append_conflicting(const EventRecord& r) {
+  conflicting_.bind(1, r.webhook)
+      .bind(2, r.delivery_id)
+      .bind(3, r.event)
+      .bind(4, r.received_at)
+      .bind(5, r.payload)
+      .bind_optional(6, r.object_id)
+      .bind_optional(7, r.patient_id)
+      .bind_optional(8, r.practice_group_id)
+      .bind_blob(9, r.payload_sha256);
+  auto step = conflicting_.step();
+  if (!step || *step != sqlite::Statement::Step::kRow) {
+    std::string why = step ? "the first row with this delivery id vanished" : step.error().message;
+    conflicting_.reset();
+    return Error{"cannot store a conflicting delivery: " + why};
+  }
+  AppendOutcome o;
+  o.kind = AppendOutcome::Kind::kStored;
+  o.seq = conflicting_.column_int(0);
+  o.attempts = 1;
+  o.conflicts_with = conflicting_.column_int(1);
+  conflicting_.reset();  // RETURNING made every change at the first step
+
   return o;
 }
 
