@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include "checkpointer.hpp"
 #include "chronohook/migrations.hpp"
 
@@ -82,6 +84,9 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config
   if (!conflicting) return Error{"store: " + conflicting.error().message};
   std::unique_ptr<EventStore> store(
       new EventStore(std::move(*db), std::move(*insert), std::move(*repeat), std::move(*conflicting), config));
+  // Replaces the busy_timeout pragma's handler (same bound) with one that
+  // fail_pending() can cut short.
+  sqlite3_busy_handler(store->db_.handle(), &EventStore::on_busy, store.get());
   if (auto st = store->start_checkpointer(config.path); !st) return st.error();
   store->writer_ = std::thread([raw = store.get()] { raw->run(); });
   return store;
@@ -101,7 +106,8 @@ EventStore::EventStore(sqlite::Database db, sqlite::Statement insert, sqlite::St
       repeat_(std::move(repeat)),
       conflicting_(std::move(conflicting)),
       queue_capacity_(config.queue_capacity),
-      max_batch_(config.max_batch == 0 ? 1 : config.max_batch) {}
+      max_batch_(config.max_batch == 0 ? 1 : config.max_batch),
+      busy_timeout_(config.busy_timeout) {}
 
 EventStore::~EventStore() {
   stop();
@@ -132,6 +138,31 @@ void EventStore::stop() {
   wake_.notify_all();
   if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
   if (checkpointer_) checkpointer_->stop();
+}
+
+std::size_t EventStore::fail_pending() {
+  std::deque<Pending> failing;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    give_up_.store(true);
+    failing.swap(queue_);
+  }
+  wake_.notify_all();
+  for (Pending& item : failing) item.done(failed("the receiver is shutting down"));
+  return failing.size();
+}
+
+int EventStore::on_busy(void* self, int count) {
+  auto* store = static_cast<EventStore*>(self);
+  const auto now = std::chrono::steady_clock::now();
+  if (count == 0) store->busy_since_ = now;
+  if (store->give_up_.load()) return 0;
+  const auto left = store->busy_timeout_ - (now - store->busy_since_);
+  if (left <= std::chrono::steady_clock::duration::zero()) return 0;
+  // Short naps so that fail_pending() is heard within milliseconds.
+  std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(5)));
+  return store->give_up_.load() ? 0 : 1;
 }
 
 StoreStats EventStore::stats() const {
