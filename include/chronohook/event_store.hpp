@@ -39,7 +39,8 @@ class EventStore {
   // that calls fail_pending()). Must not block.
   using Completion = std::function<void(AppendOutcome)>;
 
-  // Opens the database (creating it 0600), sets WAL and the configured
+  // Opens the database (creating it, and setting it and its -wal/-shm to
+  // config.file_mode, logging any change), sets WAL and the configured
   // synchronous mode, applies pending migrations, and starts the writer.
   static Result<std::unique_ptr<EventStore>> open(const StorageConfig& config);
 

@@ -30,8 +30,8 @@ inline constexpr std::array<std::string_view, 16> kServerKeys{"listen",
                                                               "write_timeout_ms",
                                                               "shutdown_timeout_ms",
                                                               "verify_rate_per_minute"};
-inline constexpr std::array<std::string_view, 5> kStorageKeys{"path", "synchronous", "busy_timeout_ms",
-                                                              "queue_capacity", "max_batch"};
+inline constexpr std::array<std::string_view, 6> kStorageKeys{"path",           "synchronous", "busy_timeout_ms",
+                                                              "queue_capacity", "max_batch",   "file_mode"};
 inline constexpr std::array<std::string_view, 2> kLogKeys{"level", "access_log"};
 inline constexpr std::array<std::string_view, 8> kWebhookKeys{
     "name", "path", "secret", "secret_file", "secret_env", "previous_secrets", "previous_secret_files", "verify"};

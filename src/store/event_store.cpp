@@ -1,8 +1,11 @@
 #include "chronohook/event_store.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+
+#include <spdlog/spdlog.h>
 
 #include "checkpointer.hpp"
 #include "chronohook/migrations.hpp"
@@ -46,6 +49,21 @@ WHERE webhook = ?1 AND delivery_id = ?2 AND conflicts_with IS NULL
 RETURNING seq, conflicts_with
 )sql";
 
+// file_mode 0640 is for a consumer in the file's group, who also needs to
+// enter the directory. An existing directory is not chmod'ed (systemd's
+// StateDirectoryMode= or the operator owns it), only reported.
+void warn_if_group_cannot_enter(const StorageConfig& config) {
+  if ((config.file_mode & 040) == 0) return;
+  const std::filesystem::path dir = config.path.has_parent_path() ? config.path.parent_path() : ".";
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & 010) == 0) {
+    spdlog::warn(
+        "store: file_mode is 0640 but the directory {} is {}: its group cannot reach the database; make it 0750 "
+        "(StateDirectoryMode=0750 under systemd)",
+        dir.string(), sqlite::octal_mode(st.st_mode & 0777));
+  }
+}
+
 AppendOutcome overloaded() {
   AppendOutcome o;
   o.kind = AppendOutcome::Kind::kOverloaded;
@@ -62,8 +80,21 @@ AppendOutcome failed(std::string why) {
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config) {
-  auto db = sqlite::Database::open(config.path, sqlite::Database::Mode::kReadWriteCreate);
+  auto prepared = sqlite::prepare_database_file(config.path, config.file_mode);
+  if (!prepared) return Error{"store: " + prepared.error().message};
+  for (const sqlite::ModeChange& c : *prepared) {
+    spdlog::info("store: mode of {} changed from {} to {} ([storage] file_mode)", c.file.string(),
+                 sqlite::octal_mode(c.from), sqlite::octal_mode(c.to));
+  }
+  warn_if_group_cannot_enter(config);
+  auto db = sqlite::Database::open(config.path, sqlite::Database::Mode::kReadWrite);
   if (!db) return Error{"store: " + db.error().message};
+  if ((config.file_mode & 040) != 0) {
+    // A reader that may not write the directory cannot create the -wal and
+    // -shm a WAL database needs, so they stay when the store closes.
+    int persist = 1;
+    sqlite3_file_control(db->handle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+  }
 
   const std::string pragmas = "PRAGMA busy_timeout = " + std::to_string(config.busy_timeout.count()) +
                               ";"

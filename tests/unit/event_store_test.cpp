@@ -43,6 +43,47 @@ TEST(EventStore, TightensAnExistingDatabaseFileThatOthersCouldRead) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+TEST(EventStore, FileMode0640MakesTheDatabaseGroupReadableAndItsNewDirectoryGroupEnterable) {
+  TempDir dir;
+  StorageConfig c = config_in(dir);
+  c.file_mode = 0640;
+  auto store = EventStore::open(c);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  append(**store, record("d-1"));
+  struct stat st {};
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::string file = c.path.string() + suffix;
+    ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0640u) << file;
+  }
+  ASSERT_EQ(::stat((dir / "data").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0750u);
+  // A reader that cannot create them needs the -wal and -shm after the store closes.
+  store->reset();
+  EXPECT_TRUE(std::filesystem::exists(c.path.string() + "-wal"));
+  EXPECT_TRUE(std::filesystem::exists(c.path.string() + "-shm"));
+}
+
+TEST(EventStore, PreparingTheFileReportsEachModeItChanges) {
+  TempDir dir;
+  const auto path = dir / "events.db";
+  { std::ofstream touch(path); }
+  { std::ofstream touch(path.string() + "-wal"); }
+  ::chmod(path.c_str(), 0600);
+  ::chmod((path.string() + "-wal").c_str(), 0644);
+  auto widened = sqlite::prepare_database_file(path, 0640);
+  ASSERT_TRUE(widened.ok()) << widened.error().message;
+  ASSERT_EQ(widened->size(), 2u);
+  EXPECT_EQ((*widened)[0].file, path);
+  EXPECT_EQ((*widened)[0].from, 0600u);
+  EXPECT_EQ((*widened)[0].to, 0640u);
+  EXPECT_EQ((*widened)[1].from, 0644u);
+  auto again = sqlite::prepare_database_file(path, 0640);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  EXPECT_EQ(sqlite::octal_mode(0640), "0640");
+}
+
 TEST(EventStore, UsesWalWithTheConfiguredSynchronousMode) {
   TempDir dir;
   auto store = EventStore::open(config_in(dir));
