@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "support/daemon.hpp"
@@ -37,30 +38,32 @@ TEST(Shutdown, HooksWaitingOnALockedDatabaseAre503WithinTheTimeoutAndNeverCommit
 
   constexpr int kHooks = 4;
   std::vector<Request> hooks;
-  for (int i = 0; i < kHooks; ++i) hooks.push_back(signed_hook(kMainSecret, "APPOINTMENT_CREATE"));
-  std::vector<Answer> answers(kHooks);
-  WriteLock lock(daemon.db_path());
-  std::vector<std::thread> senders;
+  std::vector<std::unique_ptr<Connection>> connections;
   for (int i = 0; i < kHooks; ++i) {
-    senders.emplace_back([&, i] {
-      Answer& a = answers[static_cast<std::size_t>(i)];
-      try {
-        const Response r = daemon.send(hooks[static_cast<std::size_t>(i)]);
-        a.status = r.status;
-        a.retry_after = r.header("Retry-After").value_or("");
-      } catch (const std::exception&) {
-        a.status = -1;
-      }
-    });
+    hooks.push_back(signed_hook(kMainSecret, "APPOINTMENT_CREATE"));
+    connections.push_back(daemon.connect());  // handshakes done before the lock matters
   }
-  // Let every hook reach the store: one batch waits for the lock, the rest queue.
-  std::this_thread::sleep_for(500ms);
+  WriteLock lock(daemon.db_path());
+  for (int i = 0; i < kHooks; ++i)
+    connections[static_cast<std::size_t>(i)]->write(hooks[static_cast<std::size_t>(i)].serialize());
+  // Let the daemon read them: one batch then waits for the lock, the rest queue.
+  std::this_thread::sleep_for(1s);
 
   const auto start = std::chrono::steady_clock::now();
   daemon.signal(SIGTERM);
+  std::vector<Answer> answers(kHooks);
+  for (int i = 0; i < kHooks; ++i) {
+    Answer& a = answers[static_cast<std::size_t>(i)];
+    try {
+      const Response r = connections[static_cast<std::size_t>(i)]->read_response();
+      a.status = r.status;
+      a.retry_after = r.header("Retry-After").value_or("");
+    } catch (const std::exception&) {
+      a.status = -1;
+    }
+  }
   const auto code = daemon.wait_for_exit(kShutdownTimeout + 3s);
   const auto took = std::chrono::steady_clock::now() - start;
-  for (std::thread& t : senders) t.join();
   ASSERT_TRUE(code.has_value()) << "no exit within shutdown_timeout_ms + 3 s: a batch waited out busy_timeout";
   EXPECT_EQ(*code, 0);
   // The bound, with a margin for a loaded test machine.
