@@ -52,6 +52,9 @@ struct StorageConfig {
   std::chrono::milliseconds busy_timeout{5'000};
   std::size_t queue_capacity = 4096;  // hooks waiting for the writer
   std::size_t max_batch = 256;        // hooks in one group commit
+  // Mode of the database and its -wal/-shm: 0600, or 0640 for a consumer
+  // account in the file's group. Never world-readable, never group-writable.
+  unsigned file_mode = 0600;
 };
 
 struct LogConfig {

@@ -16,8 +16,9 @@ class Counters {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> hooks_stored{0};
   std::atomic<std::uint64_t> hooks_duplicate{0};
-  std::atomic<std::uint64_t> hooks_failed{0};      // store errors answered 503
-  std::atomic<std::uint64_t> hooks_overloaded{0};  // queue full answered 503
+  std::atomic<std::uint64_t> hooks_conflicting{0};  // stored ones whose delivery id came with another body
+  std::atomic<std::uint64_t> hooks_failed{0};       // store errors answered 503
+  std::atomic<std::uint64_t> hooks_overloaded{0};   // queue full answered 503
   std::atomic<std::uint64_t> unauthorized{0};
   std::atomic<std::uint64_t> bad_requests{0};
   std::atomic<std::uint64_t> verifications{0};

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chronohook/result.hpp"
 
@@ -18,12 +20,30 @@ namespace chronohook::sqlite {
 
 class Statement;
 
+// A file whose permission bits prepare_database_file() changed.
+struct ModeChange {
+  std::filesystem::path file;
+  unsigned from = 0;
+  unsigned to = 0;
+};
+
+// Creates the database file when missing (owner-only first, then `file_mode`;
+// a missing parent directory is created 0700, or 0750 when the group may
+// read), and sets the file and any -wal/-shm beside it to exactly
+// `file_mode`, tightening or widening. Returns what it changed, for the
+// caller to report.
+Result<std::vector<ModeChange>> prepare_database_file(const std::filesystem::path& path, unsigned file_mode);
+
+// "0640": permission bits the way chmod and the config spell them.
+std::string octal_mode(unsigned mode);
+
 class Database {
  public:
   enum class Mode { kReadWriteCreate, kReadWrite, kReadOnly };
 
-  // Opens (and for kReadWriteCreate creates, mode 0600, parent directory 0700
-  // when missing) the database file.
+  // Opens the database file. kReadWriteCreate first runs
+  // prepare_database_file(path, 0600); callers with another mode run it
+  // themselves and open with kReadWrite.
   static Result<Database> open(const std::filesystem::path& path, Mode mode);
 
   Database(Database&&) noexcept;
@@ -62,6 +82,7 @@ class Statement {
   Statement& bind(int index, std::int64_t value);
   Statement& bind_optional(int index, const std::optional<std::string>& text);
   Statement& bind_null(int index);
+  Statement& bind_blob(int index, std::span<const std::uint8_t> bytes);
 
   enum class Step { kRow, kDone };
   Result<Step> step();

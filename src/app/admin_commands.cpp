@@ -84,6 +84,7 @@ void print_settings(std::ostream& out, const Config& c) {
   p.setting("busy_timeout_ms", c.storage.busy_timeout.count());
   p.setting("queue_capacity", c.storage.queue_capacity);
   p.setting("max_batch", c.storage.max_batch);
+  p.setting("file_mode", sqlite::octal_mode(c.storage.file_mode));
   p.table("[log]", "log.");
   p.setting("level", c.log.level);
   p.setting("access_log", yes_no(c.log.access_log));
@@ -123,7 +124,16 @@ int migrate(const std::filesystem::path& config_file) {
     std::cerr << config.error().message << "\n";
     return kExitConfig;
   }
-  auto db = sqlite::Database::open(config->storage.path, sqlite::Database::Mode::kReadWriteCreate);
+  auto prepared = sqlite::prepare_database_file(config->storage.path, config->storage.file_mode);
+  if (!prepared) {
+    std::cerr << "migrate: " << prepared.error().message << "\n";
+    return kExitRuntime;
+  }
+  for (const sqlite::ModeChange& c : *prepared) {
+    std::cout << "mode     " << c.file.string() << " changed from " << sqlite::octal_mode(c.from) << " to "
+              << sqlite::octal_mode(c.to) << " ([storage] file_mode)\n";
+  }
+  auto db = sqlite::Database::open(config->storage.path, sqlite::Database::Mode::kReadWrite);
   if (!db) {
     std::cerr << "migrate: " << db.error().message << "\n";
     return kExitRuntime;

@@ -1,9 +1,11 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -29,6 +31,21 @@ unsigned io_threads(const Config& config) {
   if (config.server.threads > 0) return config.server.threads;
   const unsigned cores = std::thread::hardware_concurrency();
   return cores == 0 ? 1 : cores;
+}
+
+// The shutdown bound T = shutdown_timeout, split so that it holds whatever the
+// database does: requests in flight get T - R to finish as usual; then the
+// store fails what is still queued, and a batch stuck on another process's
+// lock gives up, so every waiting session answers 503 + Retry-After; R/2
+// later the I/O threads stop, leaving R/2 to close the store and exit.
+struct ShutdownPlan {
+  std::chrono::milliseconds fail_pending_at;
+  std::chrono::milliseconds stop_io_at;
+};
+
+ShutdownPlan plan_shutdown(std::chrono::milliseconds total) {
+  const std::chrono::milliseconds reserve = std::min<std::chrono::milliseconds>(total / 4, std::chrono::seconds(1));
+  return ShutdownPlan{total - reserve, total - reserve / 2};
 }
 
 }  // namespace
@@ -94,6 +111,7 @@ int serve(const std::filesystem::path& config_file) {
 
   // SIGTERM/SIGINT: stop accepting, finish what is in flight, then exit.
   asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
+  asio::steady_timer fail_timer(ioc);
   asio::steady_timer deadline(ioc);
   std::function<void(const boost::system::error_code&, int)> on_signal;
   on_signal = [&](const boost::system::error_code& ec, int signo) {
@@ -109,11 +127,18 @@ int serve(const std::filesystem::path& config_file) {
       spdlog::info("drained");
       ioc.stop();
     });
-    deadline.expires_after(config->server.shutdown_timeout);
+    const ShutdownPlan plan = plan_shutdown(config->server.shutdown_timeout);
+    fail_timer.expires_after(plan.fail_pending_at);
+    fail_timer.async_wait([&](const boost::system::error_code& wait_ec) {
+      if (wait_ec) return;
+      const std::size_t failed = (*store)->fail_pending();
+      spdlog::warn("shutdown_timeout_ms is near: {} queued hook(s) answered 503 for drchrono to retry", failed);
+    });
+    deadline.expires_after(plan.stop_io_at);
     deadline.async_wait([&](const boost::system::error_code& wait_ec) {
       if (wait_ec) return;
-      spdlog::warn("drain timed out after {} ms with {} connection(s) open; closing them",
-                   config->server.shutdown_timeout.count(), (*server)->open_connections());
+      spdlog::warn("drain timed out after {} ms with {} connection(s) open; closing them", plan.stop_io_at.count(),
+                   (*server)->open_connections());
       ioc.stop();
     });
   };
@@ -125,14 +150,16 @@ int serve(const std::filesystem::path& config_file) {
   ioc.run();
   for (std::thread& t : pool) t.join();
 
-  // Everything queued was accepted by a session: commit it before exiting.
+  // A drain that finished in time left nothing queued; after the deadline,
+  // fail_pending() did. Either way this returns without waiting on a lock.
   (*store)->stop();
   const StoreStats stats = (*store)->stats();
   spdlog::info(
       "stopped: {} hook(s) stored, {} duplicate(s), {} batch(es), largest batch {}, {} checkpoint(s), {} of them on "
-      "the writer",
+      "the writer, {} conflicting delivery id(s)",
       counters->hooks_stored.load(), counters->hooks_duplicate.load(), stats.batches, stats.largest_batch,
-      stats.background_checkpoints + stats.writer_checkpoints, stats.writer_checkpoints);
+      stats.background_checkpoints + stats.writer_checkpoints, stats.writer_checkpoints,
+      counters->hooks_conflicting.load());
   logging::shutdown();
   return kExitOk;
 }

@@ -31,8 +31,8 @@ inline constexpr std::array<std::string_view, 17> kServerKeys{"listen",
                                                               "shutdown_timeout_ms",
                                                               "verify_rate_per_minute",
                                                               "verify_rate_per_minute_per_source"};
-inline constexpr std::array<std::string_view, 5> kStorageKeys{"path", "synchronous", "busy_timeout_ms",
-                                                              "queue_capacity", "max_batch"};
+inline constexpr std::array<std::string_view, 6> kStorageKeys{"path",           "synchronous", "busy_timeout_ms",
+                                                              "queue_capacity", "max_batch",   "file_mode"};
 inline constexpr std::array<std::string_view, 2> kLogKeys{"level", "access_log"};
 inline constexpr std::array<std::string_view, 8> kWebhookKeys{
     "name", "path", "secret", "secret_file", "secret_env", "previous_secrets", "previous_secret_files", "verify"};

@@ -66,6 +66,19 @@ void read_storage(Section& s, const fs::path& base, StorageConfig& out) {
   s.read("busy_timeout_ms", 0, 600'000, out.busy_timeout);
   s.read("queue_capacity", 1, 1'000'000, out.queue_capacity);
   s.read("max_batch", 1, 10'000, out.max_batch);
+  if (s.has("file_mode")) {
+    std::string text;
+    s.read("file_mode", text);
+    if (text == "0600" || text == "600") {
+      out.file_mode = 0600;
+    } else if (text == "0640" || text == "640") {
+      out.file_mode = 0640;
+    } else if (s.ok()) {
+      s.fail("config: " + s.where("file_mode") + " is " + in_quotes(text) + ": use \"0600\" (the owner only) or " +
+             "\"0640\" (the file's group may read, for a consumer account); the database holds patient data, so it " +
+             "is never readable by others, and consumers only read, so the group never writes");
+    }
+  }
 }
 
 void read_log(Section& s, LogConfig& out) {

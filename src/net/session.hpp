@@ -201,6 +201,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     } else if (outcome.kind == AppendOutcome::Kind::kDuplicate) {
       spdlog::info("duplicate delivery webhook={} delivery={} seq={} attempts={}", r.webhook,
                    logging::sanitize(r.delivery), outcome.seq, outcome.attempts);
+    } else if (outcome.conflicts_with) {
+      spdlog::warn(
+          "conflicting delivery webhook={} delivery={} event={} seq={} conflicts_with={}: this delivery id was stored "
+          "before with another event or body; both rows are kept",
+          r.webhook, logging::sanitize(r.delivery), r.event, outcome.seq, *outcome.conflicts_with);
     }
     if (r.first_unknown_event) {
       spdlog::warn("unknown event name {} stored (webhook={}); further ones are counted, not logged", r.event,

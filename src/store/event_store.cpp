@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
 
 #include "checkpointer.hpp"
 #include "chronohook/migrations.hpp"
@@ -10,21 +13,55 @@ namespace chronohook {
 namespace {
 
 // The common case is a new delivery: a plain insert whose seq is the last
-// rowid. Only when it changed nothing (a repeat) does the update run. An
-// upsert with RETURNING did both in one statement but cost a third more per
-// row, all of it on the single writer.
+// rowid. Only when it changed nothing (the id was seen) do the other two run.
+// An upsert with RETURNING did both in one statement but cost a third more per
+// row, all of it on the single writer. The insert has no conflict target: the
+// only index a row with conflicts_with NULL can collide in is events_delivery.
 constexpr const char* kInsert = R"sql(
 INSERT INTO events (webhook, delivery_id, event, received_at, payload,
-                    object_id, patient_id, practice_group_id, last_seen_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4)
-ON CONFLICT (webhook, delivery_id) DO NOTHING
+                    object_id, patient_id, practice_group_id, last_seen_at, payload_sha256)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4, ?9)
+ON CONFLICT DO NOTHING
 )sql";
 
+// The same event and body again (drchrono's retry, a console redelivery):
+// count it on the row that holds them, the first one or a conflicting one.
+// Each half of the union is answered by one of the two partial indexes.
 constexpr const char* kCountRepeat = R"sql(
-UPDATE events SET attempts = attempts + 1, last_seen_at = ?3
-WHERE webhook = ?1 AND delivery_id = ?2
+UPDATE events SET attempts = attempts + 1, last_seen_at = ?5
+WHERE seq = (
+  SELECT seq FROM events WHERE webhook = ?1 AND delivery_id = ?2 AND conflicts_with IS NULL
+                           AND event = ?3 AND payload_sha256 = ?4
+  UNION ALL
+  SELECT seq FROM events WHERE webhook = ?1 AND delivery_id = ?2 AND conflicts_with IS NOT NULL
+                           AND event = ?3 AND payload_sha256 = ?4)
 RETURNING seq, attempts
 )sql";
+
+// A seen id with another event or body: never dropped, stored as a row of its
+// own pointing at the first row with that id.
+constexpr const char* kInsertConflicting = R"sql(
+INSERT INTO events (webhook, delivery_id, event, received_at, payload,
+                    object_id, patient_id, practice_group_id, last_seen_at, payload_sha256, conflicts_with)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?4, ?9, seq FROM events
+WHERE webhook = ?1 AND delivery_id = ?2 AND conflicts_with IS NULL
+RETURNING seq, conflicts_with
+)sql";
+
+// file_mode 0640 is for a consumer in the file's group, who also needs to
+// enter the directory. An existing directory is not chmod'ed (systemd's
+// StateDirectoryMode= or the operator owns it), only reported.
+void warn_if_group_cannot_enter(const StorageConfig& config) {
+  if ((config.file_mode & 040) == 0) return;
+  const std::filesystem::path dir = config.path.has_parent_path() ? config.path.parent_path() : ".";
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & 010) == 0) {
+    spdlog::warn(
+        "store: file_mode is 0640 but the directory {} is {}: its group cannot reach the database; make it 0750 "
+        "(StateDirectoryMode=0750 under systemd)",
+        dir.string(), sqlite::octal_mode(st.st_mode & 0777));
+  }
+}
 
 AppendOutcome overloaded() {
   AppendOutcome o;
@@ -42,8 +79,21 @@ AppendOutcome failed(std::string why) {
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config) {
-  auto db = sqlite::Database::open(config.path, sqlite::Database::Mode::kReadWriteCreate);
+  auto prepared = sqlite::prepare_database_file(config.path, config.file_mode);
+  if (!prepared) return Error{"store: " + prepared.error().message};
+  for (const sqlite::ModeChange& c : *prepared) {
+    spdlog::info("store: mode of {} changed from {} to {} ([storage] file_mode)", c.file.string(),
+                 sqlite::octal_mode(c.from), sqlite::octal_mode(c.to));
+  }
+  warn_if_group_cannot_enter(config);
+  auto db = sqlite::Database::open(config.path, sqlite::Database::Mode::kReadWrite);
   if (!db) return Error{"store: " + db.error().message};
+  if ((config.file_mode & 040) != 0) {
+    // A reader that may not write the directory cannot create the -wal and
+    // -shm a WAL database needs, so they stay when the store closes.
+    int persist = 1;
+    sqlite3_file_control(db->handle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+  }
 
   const std::string pragmas = "PRAGMA busy_timeout = " + std::to_string(config.busy_timeout.count()) +
                               ";"
@@ -64,7 +114,13 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config
   if (!insert) return Error{"store: " + insert.error().message};
   auto repeat = db->prepare(kCountRepeat);
   if (!repeat) return Error{"store: " + repeat.error().message};
-  std::unique_ptr<EventStore> store(new EventStore(std::move(*db), std::move(*insert), std::move(*repeat), config));
+  auto conflicting = db->prepare(kInsertConflicting);
+  if (!conflicting) return Error{"store: " + conflicting.error().message};
+  std::unique_ptr<EventStore> store(
+      new EventStore(std::move(*db), std::move(*insert), std::move(*repeat), std::move(*conflicting), config));
+  // Replaces the busy_timeout pragma's handler (same bound) with one that
+  // fail_pending() can cut short.
+  sqlite3_busy_handler(store->db_.handle(), &EventStore::on_busy, store.get());
   if (auto st = store->start_checkpointer(config.path); !st) return st.error();
   store->writer_ = std::thread([raw = store.get()] { raw->run(); });
   return store;
@@ -78,12 +134,14 @@ Status EventStore::start_checkpointer(const std::filesystem::path& path) {
 }
 
 EventStore::EventStore(sqlite::Database db, sqlite::Statement insert, sqlite::Statement repeat,
-                       const StorageConfig& config)
+                       sqlite::Statement conflicting, const StorageConfig& config)
     : db_(std::move(db)),
       insert_(std::move(insert)),
       repeat_(std::move(repeat)),
+      conflicting_(std::move(conflicting)),
       queue_capacity_(config.queue_capacity),
-      max_batch_(config.max_batch == 0 ? 1 : config.max_batch) {}
+      max_batch_(config.max_batch == 0 ? 1 : config.max_batch),
+      busy_timeout_(config.busy_timeout) {}
 
 EventStore::~EventStore() {
   stop();
@@ -114,6 +172,31 @@ void EventStore::stop() {
   wake_.notify_all();
   if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
   if (checkpointer_) checkpointer_->stop();
+}
+
+std::size_t EventStore::fail_pending() {
+  std::deque<Pending> failing;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    give_up_.store(true);
+    failing.swap(queue_);
+  }
+  wake_.notify_all();
+  for (Pending& item : failing) item.done(failed("the receiver is shutting down"));
+  return failing.size();
+}
+
+int EventStore::on_busy(void* self, int count) {
+  auto* store = static_cast<EventStore*>(self);
+  const auto now = std::chrono::steady_clock::now();
+  if (count == 0) store->busy_since_ = now;
+  if (store->give_up_.load()) return 0;
+  const auto left = store->busy_timeout_ - (now - store->busy_since_);
+  if (left <= std::chrono::steady_clock::duration::zero()) return 0;
+  // Short naps so that fail_pending() is heard within milliseconds.
+  std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(5)));
+  return store->give_up_.load() ? 0 : 1;
 }
 
 StoreStats EventStore::stats() const {
@@ -225,7 +308,8 @@ Result<AppendOutcome> EventStore::append(const EventRecord& r) {
       .bind(5, r.payload)
       .bind_optional(6, r.object_id)
       .bind_optional(7, r.patient_id)
-      .bind_optional(8, r.practice_group_id);
+      .bind_optional(8, r.practice_group_id)
+      .bind_blob(9, r.payload_sha256);
   auto step = insert_.step();
   insert_.reset();
   if (!step) return Error{"cannot store the event: " + step.error().message};
@@ -236,18 +320,52 @@ Result<AppendOutcome> EventStore::append(const EventRecord& r) {
     o.attempts = 1;
     return o;
   }
-  // Already stored for this webhook: count the delivery attempt.
-  repeat_.bind(1, r.webhook).bind(2, r.delivery_id).bind(3, r.received_at);
+  // The id was seen. The same event and body: count the delivery attempt.
+  repeat_.bind(1, r.webhook)
+      .bind(2, r.delivery_id)
+      .bind(3, r.event)
+      .bind_blob(4, r.payload_sha256)
+      .bind(5, r.received_at);
   auto counted = repeat_.step();
-  if (!counted || *counted != sqlite::Statement::Step::kRow) {
-    std::string why = counted ? "the stored event vanished" : counted.error().message;
+  if (!counted) {
+    std::string why = counted.error().message;
     repeat_.reset();
     return Error{"cannot count a repeated delivery: " + why};
   }
-  o.kind = AppendOutcome::Kind::kDuplicate;
-  o.seq = repeat_.column_int(0);
-  o.attempts = repeat_.column_int(1);
+  if (*counted == sqlite::Statement::Step::kRow) {
+    o.kind = AppendOutcome::Kind::kDuplicate;
+    o.seq = repeat_.column_int(0);
+    o.attempts = repeat_.column_int(1);
+    repeat_.reset();
+    return o;
+  }
   repeat_.reset();
+  return append_conflicting(r);
+}
+
+Result<AppendOutcome> EventStore::append_conflicting(const EventRecord& r) {
+  conflicting_.bind(1, r.webhook)
+      .bind(2, r.delivery_id)
+      .bind(3, r.event)
+      .bind(4, r.received_at)
+      .bind(5, r.payload)
+      .bind_optional(6, r.object_id)
+      .bind_optional(7, r.patient_id)
+      .bind_optional(8, r.practice_group_id)
+      .bind_blob(9, r.payload_sha256);
+  auto step = conflicting_.step();
+  if (!step || *step != sqlite::Statement::Step::kRow) {
+    std::string why = step ? "the first row with this delivery id vanished" : step.error().message;
+    conflicting_.reset();
+    return Error{"cannot store a conflicting delivery: " + why};
+  }
+  AppendOutcome o;
+  o.kind = AppendOutcome::Kind::kStored;
+  o.seq = conflicting_.column_int(0);
+  o.attempts = 1;
+  o.conflicts_with = conflicting_.column_int(1);
+  conflicting_.reset();  // RETURNING made every change at the first step
+
   return o;
 }
 

@@ -1,5 +1,7 @@
 #include "chronohook/migrations.hpp"
 
+#include <sqlite3.h>
+
 #include <map>
 
 #include "chronohook/crypto.hpp"
@@ -16,6 +18,29 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 );
 )sql";
 
+// chronohook_sha256(x): the SHA-256 of x's bytes as a 32-byte blob, NULL for
+// NULL. Migrations use it to fill payload_sha256 for rows stored before the
+// column existed; it exists only on connections that migrate.
+void sha256_function(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  // blob() before bytes(): SQLite's rule for reading a value's exact bytes.
+  const auto* data = static_cast<const char*>(sqlite3_value_blob(argv[0]));
+  const auto size = static_cast<std::size_t>(sqlite3_value_bytes(argv[0]));
+  const crypto::Digest d = crypto::sha256(std::string_view(data == nullptr ? "" : data, data == nullptr ? 0 : size));
+  sqlite3_result_blob(ctx, d.data(), static_cast<int>(d.size()), SQLITE_TRANSIENT);
+}
+
+Status register_functions(sqlite::Database& db) {
+  const int rc = sqlite3_create_function_v2(db.handle(), "chronohook_sha256", 1,
+                                            SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                            &sha256_function, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Error{"cannot register chronohook_sha256: " + db.last_error()};
+  return Status::Ok();
+}
+
 std::string checksum_of(const Migration& m) {
   const auto d = crypto::sha256(m.sql);
   return crypto::to_hex(d.data(), d.size());
@@ -30,6 +55,7 @@ Result<MigrationReport> migrate(sqlite::Database& db, const std::vector<Migratio
                    ": versions must be strictly increasing"};
     }
   }
+  if (auto st = register_functions(db); !st) return Error{"migrations: " + st.error().message};
   if (auto st = db.exec(kLedger); !st) {
     return Error{"migrations: cannot create the schema_migrations table: " + st.error().message};
   }

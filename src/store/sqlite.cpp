@@ -6,41 +6,61 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <system_error>
 
 namespace chronohook::sqlite {
-namespace {
 
-// Creates the file 0600 before SQLite does, so it never exists with a looser
-// mode; SQLite gives its -wal and -shm files the database file's mode.
-Status prepare_file(const std::filesystem::path& path) {
+std::string octal_mode(unsigned mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
+
+Result<std::vector<ModeChange>> prepare_database_file(const std::filesystem::path& path, unsigned file_mode) {
   std::error_code ec;
   const auto dir = path.parent_path();
   if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
     std::filesystem::create_directories(dir, ec);
     if (ec) return Error{"cannot create directory " + dir.string() + ": " + ec.message()};
-    ::chmod(dir.c_str(), 0700);
+    // Whoever may read the file may enter its directory, and no one else.
+    ::chmod(dir.c_str(), (file_mode & 040) != 0 ? 0750 : 0700);
   }
+  // Created owner-only before SQLite sees it, so it is never looser than asked
+  // even for an instant, then set to the mode asked.
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Error{"cannot open " + path.string() + ": " + std::strerror(errno)};
+  std::vector<ModeChange> changes;
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
-    // Events are patient data: never group- or world-readable.
-    ::fchmod(fd, 0600);
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 0777) != file_mode) {
+    if (::fchmod(fd, file_mode) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return Error{"cannot set the mode of " + path.string() + ": " + std::strerror(err)};
+    }
+    changes.push_back(ModeChange{path, st.st_mode & 0777, file_mode});
   }
   ::close(fd);
-  return Status::Ok();
+  // SQLite gives a -wal or -shm it creates the database file's mode, but one
+  // left by an earlier run keeps its own.
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::filesystem::path side = path.string() + suffix;
+    if (::stat(side.c_str(), &st) != 0 || (st.st_mode & 0777) == file_mode) continue;
+    if (::chmod(side.c_str(), file_mode) != 0) {
+      return Error{"cannot set the mode of " + side.string() + ": " + std::strerror(errno)};
+    }
+    changes.push_back(ModeChange{side, st.st_mode & 0777, file_mode});
+  }
+  return changes;
 }
-
-}  // namespace
 
 Result<Database> Database::open(const std::filesystem::path& path, Mode mode) {
   // Each connection is used by one thread at a time (the writer owns its own).
   int flags = SQLITE_OPEN_NOMUTEX;
   switch (mode) {
     case Mode::kReadWriteCreate: {
-      if (auto st = prepare_file(path); !st) return st.error();
+      if (auto prepared = prepare_database_file(path, 0600); !prepared) return prepared.error();
       flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
       break;
     }
@@ -145,6 +165,11 @@ Statement& Statement::bind_optional(int index, const std::optional<std::string>&
 
 Statement& Statement::bind_null(int index) {
   sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::span<const std::uint8_t> bytes) {
+  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
   return *this;
 }
 

@@ -191,6 +191,7 @@ std::variant<Reply, Store> Handler::on_body(const RequestHead& head, const ReadB
   rec.delivery_id = std::string(delivery);
   rec.event = std::string(event);
   rec.received_at = rfc3339_millis(head.received);
+  rec.payload_sha256 = crypto::sha256(body);
   rec.payload = std::move(body);
   rec.object_id = std::move(facts->object_id);
   rec.patient_id = event_object_is_patient(event) ? rec.object_id : std::move(facts->object_patient);
@@ -204,7 +205,13 @@ Reply Handler::reply_for(const RequestHead& head, const ReadBody& accepted, cons
     case AppendOutcome::Kind::kStored:
       counters_->hooks_stored.fetch_add(1, std::memory_order_relaxed);
       r.status = 200;
-      r.body = R"({"status":"stored","seq":)" + std::to_string(outcome.seq) + "}";
+      r.body = R"({"status":"stored","seq":)" + std::to_string(outcome.seq);
+      if (outcome.conflicts_with) {
+        // A new body under a delivery id already stored: kept, flagged, counted.
+        counters_->hooks_conflicting.fetch_add(1, std::memory_order_relaxed);
+        r.body += R"(,"conflicts_with":)" + std::to_string(*outcome.conflicts_with);
+      }
+      r.body += "}";
       break;
     case AppendOutcome::Kind::kDuplicate:
       counters_->hooks_duplicate.fetch_add(1, std::memory_order_relaxed);

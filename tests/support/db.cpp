@@ -78,9 +78,8 @@ std::int64_t count_events(const std::filesystem::path& db) {
 }
 
 std::optional<Row> event_for(const std::filesystem::path& db, std::string_view webhook, std::string_view delivery_id) {
-  auto rows = ReadOnlyDb(db).query("SELECT * FROM events WHERE webhook = ?1 AND delivery_id = ?2",
+  auto rows = ReadOnlyDb(db).query("SELECT * FROM events WHERE webhook = ?1 AND delivery_id = ?2 ORDER BY seq",
                                    {std::string(webhook), std::string(delivery_id)});
-  if (rows.size() > 1) throw std::runtime_error("db: more than one row for one (webhook, delivery_id)");
   if (rows.empty()) return std::nullopt;
   return rows.front();
 }

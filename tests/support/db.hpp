@@ -37,7 +37,8 @@ class ReadOnlyDb {
 // Every row of `events`, in seq order.
 std::vector<Row> all_events(const std::filesystem::path& db);
 std::int64_t count_events(const std::filesystem::path& db);
-// The row for (webhook, delivery_id), if any.
+// The first row for (webhook, delivery_id), if any (later ones, with another
+// body, carry conflicts_with).
 std::optional<Row> event_for(const std::filesystem::path& db, std::string_view webhook, std::string_view delivery_id);
 
 // Another process's write transaction, as far as the daemon can tell: holds

@@ -7,74 +7,18 @@
 #include <thread>
 
 #include "chronohook/event_store.hpp"
-#include "unit/temp_dir.hpp"
+#include "unit/store_support.hpp"
 
 namespace chronohook {
 namespace {
 
-using unit::TempDir;
 using namespace std::chrono_literals;
-
-EventRecord record(std::string delivery, std::string event = "APPOINTMENT_CREATE") {
-  EventRecord r;
-  r.webhook = "main";
-  r.delivery_id = std::move(delivery);
-  r.event = std::move(event);
-  r.received_at = "2026-11-29T10:00:00.000Z";
-  r.payload = R"({"object":{"id":1,"patient":2}})";
-  r.object_id = "1";
-  r.patient_id = "2";
-  return r;
-}
-
-StorageConfig config_in(const TempDir& dir) {
-  StorageConfig c;
-  c.path = dir / "data" / "events.db";
-  c.busy_timeout = 5000ms;
-  return c;
-}
-
-// Submits and waits for the outcome (bounded).
-AppendOutcome append(EventStore& store, EventRecord r) {
-  auto promise = std::make_shared<std::promise<AppendOutcome>>();
-  auto future = promise->get_future();
-  store.submit(std::move(r), [promise](AppendOutcome o) { promise->set_value(std::move(o)); });
-  if (future.wait_for(10s) != std::future_status::ready) {
-    ADD_FAILURE() << "the store did not complete within 10 s";
-    return {};
-  }
-  return future.get();
-}
-
-std::int64_t scalar(const std::filesystem::path& db_path, const std::string& sql) {
-  auto db = sqlite::Database::open(db_path, sqlite::Database::Mode::kReadOnly);
-  EXPECT_TRUE(db.ok());
-  auto stmt = db->prepare(sql);
-  EXPECT_TRUE(stmt.ok()) << (stmt.ok() ? "" : stmt.error().message);
-  auto step = stmt->step();
-  EXPECT_TRUE(step.ok());
-  return stmt->column_int(0);
-}
-
-// Holds the database's write lock from another connection until released.
-class WriteLock {
- public:
-  explicit WriteLock(const std::filesystem::path& path)
-      : db_(std::move(sqlite::Database::open(path, sqlite::Database::Mode::kReadWrite)).value()) {
-    EXPECT_TRUE(db_.exec("BEGIN EXCLUSIVE").ok());
-  }
-  void release() {
-    if (held_) {
-      EXPECT_TRUE(db_.exec("COMMIT").ok());
-    }
-    held_ = false;
-  }
-  ~WriteLock() { release(); }
-
- private:
-  sqlite::Database db_;
-  bool held_ = true;
-};
+using unit::append;
+using unit::config_in;
+using unit::record;
+using unit::scalar;
+using unit::TempDir;
+using unit::WriteLock;
 
 TEST(EventStore, CreatesTheDatabaseOwnerOnlyInAnOwnerOnlyDirectory) {
   TempDir dir;
@@ -97,6 +41,47 @@ TEST(EventStore, TightensAnExistingDatabaseFileThatOthersCouldRead) {
   struct stat st {};
   ASSERT_EQ(::stat((dir / "data" / "events.db").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(EventStore, FileMode0640MakesTheDatabaseGroupReadableAndItsNewDirectoryGroupEnterable) {
+  TempDir dir;
+  StorageConfig c = config_in(dir);
+  c.file_mode = 0640;
+  auto store = EventStore::open(c);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  append(**store, record("d-1"));
+  struct stat st {};
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::string file = c.path.string() + suffix;
+    ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0640u) << file;
+  }
+  ASSERT_EQ(::stat((dir / "data").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0750u);
+  // A reader that cannot create them needs the -wal and -shm after the store closes.
+  store->reset();
+  EXPECT_TRUE(std::filesystem::exists(c.path.string() + "-wal"));
+  EXPECT_TRUE(std::filesystem::exists(c.path.string() + "-shm"));
+}
+
+TEST(EventStore, PreparingTheFileReportsEachModeItChanges) {
+  TempDir dir;
+  const auto path = dir / "events.db";
+  { std::ofstream touch(path); }
+  { std::ofstream touch(path.string() + "-wal"); }
+  ::chmod(path.c_str(), 0600);
+  ::chmod((path.string() + "-wal").c_str(), 0644);
+  auto widened = sqlite::prepare_database_file(path, 0640);
+  ASSERT_TRUE(widened.ok()) << widened.error().message;
+  ASSERT_EQ(widened->size(), 2u);
+  EXPECT_EQ((*widened)[0].file, path);
+  EXPECT_EQ((*widened)[0].from, 0600u);
+  EXPECT_EQ((*widened)[0].to, 0640u);
+  EXPECT_EQ((*widened)[1].from, 0644u);
+  auto again = sqlite::prepare_database_file(path, 0640);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  EXPECT_EQ(sqlite::octal_mode(0640), "0640");
 }
 
 TEST(EventStore, UsesWalWithTheConfiguredSynchronousMode) {

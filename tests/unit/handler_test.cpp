@@ -250,7 +250,7 @@ TEST_F(HandlerTest, AnUnknownEventNameIsReportedOnceWhenStored) {
   RequestHead h = post();
   h.event = "BRAND_NEW_EVENT";
   const ReadBody accepted{0};
-  AppendOutcome stored{AppendOutcome::Kind::kStored, 1, 1, {}};
+  AppendOutcome stored{AppendOutcome::Kind::kStored, 1, 1, {}, {}};
   EXPECT_TRUE(handler_.reply_for(h, accepted, stored).first_unknown_event);
   EXPECT_FALSE(handler_.reply_for(h, accepted, stored).first_unknown_event);
   EXPECT_EQ(counters_->unknown_events.load(), 2u);
@@ -306,21 +306,43 @@ TEST_F(HandlerTest, TheBodyMustBeABoundedJsonObject) {
 TEST_F(HandlerTest, OnlyACommitEarnsA200) {
   const RequestHead h = post();
   const ReadBody accepted{0};
-  EXPECT_EQ(handler_.reply_for(h, accepted, {AppendOutcome::Kind::kStored, 5, 1, {}}).status, 200);
-  const Reply dup = handler_.reply_for(h, accepted, {AppendOutcome::Kind::kDuplicate, 5, 2, {}});
+  EXPECT_EQ(handler_.reply_for(h, accepted, {AppendOutcome::Kind::kStored, 5, 1, {}, {}}).status, 200);
+  const Reply dup = handler_.reply_for(h, accepted, {AppendOutcome::Kind::kDuplicate, 5, 2, {}, {}});
   EXPECT_EQ(dup.status, 200);
   EXPECT_NE(dup.body.find("duplicate"), std::string::npos);
 
-  const Reply failed = handler_.reply_for(h, accepted, {AppendOutcome::Kind::kFailed, 0, 0, "disk I/O error"});
+  const Reply failed = handler_.reply_for(h, accepted, {AppendOutcome::Kind::kFailed, 0, 0, "disk I/O error", {}});
   EXPECT_EQ(failed.status, 503);
   EXPECT_TRUE(failed.retry_after_seconds.has_value());
   EXPECT_EQ(failed.body.find("disk"), std::string::npos) << "internal reasons stay in the log";
 
-  const Reply busy = handler_.reply_for(h, accepted, {AppendOutcome::Kind::kOverloaded, 0, 0, {}});
+  const Reply busy = handler_.reply_for(h, accepted, {AppendOutcome::Kind::kOverloaded, 0, 0, {}, {}});
   EXPECT_EQ(busy.status, 503);
   EXPECT_TRUE(busy.retry_after_seconds.has_value());
   EXPECT_EQ(counters_->hooks_failed.load(), 1u);
   EXPECT_EQ(counters_->hooks_overloaded.load(), 1u);
+}
+
+TEST_F(HandlerTest, TheRecordCarriesTheSha256OfTheBodyExactlyAsReceived) {
+  auto d = full(post(), kBody);
+  ASSERT_TRUE(std::holds_alternative<Store>(d));
+  EXPECT_EQ(std::get<Store>(d).record.payload_sha256, crypto::sha256(kBody));
+}
+
+TEST_F(HandlerTest, AConflictingDeliveryIsAnswered200NamingTheRowItConflictsWith) {
+  const RequestHead h = post();
+  AppendOutcome conflicting{AppendOutcome::Kind::kStored, 9, 1, {}, {}};
+  conflicting.conflicts_with = 5;
+  const Reply r = handler_.reply_for(h, ReadBody{0}, conflicting);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r.body), (nlohmann::json{{"status", "stored"}, {"seq", 9}, {"conflicts_with", 5}}));
+  EXPECT_EQ(counters_->hooks_conflicting.load(), 1u);
+  EXPECT_EQ(counters_->hooks_stored.load(), 1u);
+
+  // An id seen for the first time answers exactly as before.
+  const Reply plain = handler_.reply_for(h, ReadBody{0}, {AppendOutcome::Kind::kStored, 10, 1, {}, {}});
+  EXPECT_EQ(plain.body, R"({"status":"stored","seq":10})");
+  EXPECT_EQ(counters_->hooks_conflicting.load(), 1u);
 }
 
 TEST_F(HandlerTest, NoAnswerIsARedirect) {

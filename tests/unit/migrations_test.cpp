@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "chronohook/crypto.hpp"
 #include "chronohook/migrations.hpp"
 #include "unit/temp_dir.hpp"
 
@@ -44,17 +45,62 @@ TEST(Migrations, AFreshDatabaseGetsTheEventsTableWithTheContractColumns) {
   ASSERT_FALSE(report->applied.empty());
   EXPECT_EQ(report->applied.front(), "0001_events.sql");
   const std::vector<std::string> expected = {
-      "seq",       "webhook",    "delivery_id",       "event",    "received_at", "payload",
-      "object_id", "patient_id", "practice_group_id", "attempts", "last_seen_at"};
+      "seq",        "webhook",           "delivery_id", "event",        "received_at",    "payload",       "object_id",
+      "patient_id", "practice_group_id", "attempts",    "last_seen_at", "payload_sha256", "conflicts_with"};
   EXPECT_EQ(columns_of(db, "events"), expected);
+}
+
+TEST(Migrations, AVersion1DatabaseWithRowsKeepsItsSeqsAndGetsEveryPayloadHashed) {
+  TempDir dir;
+  auto db = open_db(dir);
+  ASSERT_TRUE(migrate(db, {embedded_migrations().front()}).ok());
+  ASSERT_TRUE(db.exec("INSERT INTO events(webhook, delivery_id, event, received_at, payload, attempts, last_seen_at) "
+                      "VALUES ('main', 'd1', 'PING', 't1', '{\"a\":1}', 3, 't2'),"
+                      "       ('main', 'd2', 'PING', 't1', '{\"a\":2}', 1, 't1'),"
+                      "       ('main', 'd3', 'PING', 't1', '{\"a\":3}', 1, 't1');"
+                      "DELETE FROM events WHERE delivery_id IN ('d1', 'd3');")
+                  .ok());
+
+  auto report = migrate(db, embedded_migrations());
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->applied.front(), "0002_payload_hash.sql");
+  EXPECT_EQ(count(db, "SELECT seq FROM events WHERE delivery_id = 'd2'"), 2);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM events WHERE conflicts_with IS NULL AND attempts = 1"), 1);
+  // The hash is SHA-256 of the payload's bytes, as the receiver computes it.
+  const auto d = crypto::sha256(R"({"a":2})");
+  EXPECT_EQ(count(db, "SELECT count(*) FROM events WHERE lower(hex(payload_sha256)) = '" +
+                          crypto::to_hex(d.data(), d.size()) + "'"),
+            1);
+  // AUTOINCREMENT's high-water mark survived the rebuild: 3 is never handed out again.
+  ASSERT_TRUE(db.exec("INSERT INTO events(webhook, delivery_id, event, received_at, payload, last_seen_at, "
+                      "payload_sha256) VALUES ('main', 'd4', 'PING', 't', '{}', 't', zeroblob(32))")
+                  .ok());
+  EXPECT_EQ(count(db, "SELECT seq FROM events WHERE delivery_id = 'd4'"), 4);
+  // The old uniqueness holds for first rows, through the new partial index.
+  EXPECT_FALSE(db.exec("INSERT INTO events(webhook, delivery_id, event, received_at, payload, last_seen_at, "
+                       "payload_sha256) VALUES ('main', 'd2', 'PING', 't', '{}', 't', zeroblob(32))")
+                   .ok());
+}
+
+TEST(Migrations, TheMigratedTableNeedsNoChronohookFunctionToBeWritten) {
+  TempDir dir;
+  {
+    auto db = open_db(dir);
+    ASSERT_TRUE(migrate(db, embedded_migrations()).ok());
+  }
+  // A fresh connection, as a consumer's sqlite3 shell would have.
+  auto db = open_db(dir);
+  EXPECT_TRUE(db.exec("INSERT INTO events(webhook, delivery_id, event, received_at, payload, last_seen_at, "
+                      "payload_sha256) VALUES ('main', 'd1', 'PING', 't', '{}', 't', zeroblob(32))")
+                  .ok());
 }
 
 TEST(Migrations, ARerunAppliesNothingAndKeepsTheData) {
   TempDir dir;
   auto db = open_db(dir);
   ASSERT_TRUE(migrate(db, embedded_migrations()).ok());
-  ASSERT_TRUE(db.exec("INSERT INTO events(webhook, delivery_id, event, received_at, payload, last_seen_at) "
-                      "VALUES ('main', 'd1', 'PING', 't', '{}', 't')")
+  ASSERT_TRUE(db.exec("INSERT INTO events(webhook, delivery_id, event, received_at, payload, last_seen_at, "
+                      "payload_sha256) VALUES ('main', 'd1', 'PING', 't', '{}', 't', zeroblob(32))")
                   .ok());
   auto again = migrate(db, embedded_migrations());
   ASSERT_TRUE(again.ok()) << again.error().message;
