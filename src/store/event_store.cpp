@@ -12,6 +12,19 @@
 namespace chronohook {
 namespace {
 
+// The new-row and conflicting-row inserts take the same nine parameters.
+void bind_row(sqlite::Statement& insert, const EventRecord& r) {
+  insert.bind(1, r.webhook)
+      .bind(2, r.delivery_id)
+      .bind(3, r.event)
+      .bind(4, r.received_at)
+      .bind(5, r.payload)
+      .bind_optional(6, r.object_id)
+      .bind_optional(7, r.patient_id)
+      .bind_optional(8, r.practice_group_id)
+      .bind_blob(9, r.payload_sha256);
+}
+
 // The common case is a new delivery: a plain insert whose seq is the last
 // rowid. Only when it changed nothing (the id was seen) do the other two run.
 // An upsert with RETURNING did both in one statement but cost a third more per
@@ -301,15 +314,7 @@ AppendOutcome EventStore::commit_one(Pending& item) {
 }
 
 Result<AppendOutcome> EventStore::append(const EventRecord& r) {
-  insert_.bind(1, r.webhook)
-      .bind(2, r.delivery_id)
-      .bind(3, r.event)
-      .bind(4, r.received_at)
-      .bind(5, r.payload)
-      .bind_optional(6, r.object_id)
-      .bind_optional(7, r.patient_id)
-      .bind_optional(8, r.practice_group_id)
-      .bind_blob(9, r.payload_sha256);
+  bind_row(insert_, r);
   auto step = insert_.step();
   insert_.reset();
   if (!step) return Error{"cannot store the event: " + step.error().message};
@@ -344,15 +349,7 @@ Result<AppendOutcome> EventStore::append(const EventRecord& r) {
 }
 
 Result<AppendOutcome> EventStore::append_conflicting(const EventRecord& r) {
-  conflicting_.bind(1, r.webhook)
-      .bind(2, r.delivery_id)
-      .bind(3, r.event)
-      .bind(4, r.received_at)
-      .bind(5, r.payload)
-      .bind_optional(6, r.object_id)
-      .bind_optional(7, r.patient_id)
-      .bind_optional(8, r.practice_group_id)
-      .bind_blob(9, r.payload_sha256);
+  bind_row(conflicting_, r);
   auto step = conflicting_.step();
   if (!step || *step != sqlite::Statement::Step::kRow) {
     std::string why = step ? "the first row with this delivery id vanished" : step.error().message;
