@@ -214,7 +214,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     r.status = status;
     r.body = webhook::error_body(message);
     head_ = webhook::RequestHead{};
-    force_close_ = true;
     send(std::move(r));
   }
 
@@ -224,9 +223,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
     // A body we did not read poisons the connection: answer, then close.
     const bool body_unread = parser_ && parser_->is_header_done() && !parser_->is_done();
-    const bool keep = !force_close_ && !body_unread && parser_ && parser_->get().keep_alive() &&
+    // Only a request that earned a 2xx keeps its connection: a client that is
+    // refused (wrong path, signature, method, size, rate) must reconnect, so
+    // it cannot hold a slot by asking the same wrong thing forever.
+    const bool refused = reply_.status < 200 || reply_.status >= 300;
+    const bool keep = !refused && !body_unread && parser_ && parser_->get().keep_alive() &&
                       !state_->draining.load(std::memory_order_relaxed);
-    linger_ = body_unread;
+    linger_ = body_unread || refused;
 
     res_ = {};
     res_.version(version);
@@ -251,7 +254,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void on_write(beast::error_code ec) {
     log_access();
     if (ec) return;
-    if (!res_.keep_alive()) return linger_ ? linger() : close();
+    if (!res_.keep_alive()) return close();
     parser_.reset();
     head_ = webhook::RequestHead{};
     body_bytes_ = 0;
@@ -269,25 +272,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_), peer_});
   }
 
-  // The client may still be sending a body we refused. Closing now could
-  // reset the connection before it reads our answer, so read and discard for
-  // a short, bounded while first (what web servers call a lingering close).
-  void linger() {
-    phase_ = Phase::kClosing;
-    lowest().expires_after(std::chrono::seconds(2));
-    linger_left_ = kLingerBytes;
-    linger_step();
-  }
-
-  void linger_step() {
-    stream_.async_read_some(asio::buffer(scratch_),
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-                              if (ec || n >= self->linger_left_) return self->close();
-                              self->linger_left_ -= n;
-                              self->linger_step();
-                            });
-  }
-
+  // Closes gracefully: TLS close_notify, then our FIN. A refused client may
+  // still be sending (a body we will not read, pipelined requests); closing
+  // with unread bytes would make the kernel reset the connection, which can
+  // destroy the answer before the client reads it. So after the FIN we read
+  // and discard for a short, bounded while (what web servers call a
+  // lingering close); the client sees the answer and our EOF at once.
   void close() {
     phase_ = Phase::kClosing;
     if constexpr (kTls) {
@@ -296,15 +286,29 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       // never answers would otherwise hold the session for the deadline.
       SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
       lowest().expires_after(std::chrono::seconds(1));
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
-        beast::error_code ignored;
-        self->lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-        self->lowest().close();
-      });
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->half_close(); });
     } else {
-      beast::error_code ignored;
-      lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      half_close();
     }
+  }
+
+  void half_close() {
+    beast::error_code ignored;
+    lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    if (!linger_) return;  // the socket closes with the session
+    lowest().expires_after(kLingerTime);
+    linger_left_ = kLingerBytes;
+    linger_step();
+  }
+
+  // Below TLS: what is discarded need not be decrypted.
+  void linger_step() {
+    lowest().async_read_some(asio::buffer(scratch_),
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                               if (ec || n >= self->linger_left_) return;  // EOF, deadline or enough: close
+                               self->linger_left_ -= n;
+                               self->linger_step();
+                             });
   }
 
   template <typename Message>
@@ -316,6 +320,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   static constexpr std::size_t kReadChunk = 4096;
   static constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
+  static constexpr std::chrono::seconds kLingerTime{2};
 
   Stream stream_;
   std::shared_ptr<SharedState> state_;
@@ -334,7 +339,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::size_t bytes_out_ = 0;
   std::size_t linger_left_ = 0;
   bool linger_ = false;
-  bool force_close_ = false;
   std::chrono::steady_clock::time_point started_{};
   std::array<char, 16 * 1024> scratch_{};
 };

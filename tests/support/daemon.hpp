@@ -73,6 +73,8 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// The daemon under test: this build's, or $BLACKBOX_DAEMON_BINARY when set
+// (to run the suite against an older build and see a new test fail there).
 std::filesystem::path chronohook_binary();
 
 // `chronohook <args...>` to completion (default bound 20 s), output captured.
