@@ -91,9 +91,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     wait_for_request();
   }
 
-  // Waits for the first byte of the next request under the idle (keep-alive)
-  // deadline, then reads the header under the header deadline, so a client
-  // trickling a header cannot hold the connection for the idle time.
+  // Deadlines. The first request of a connection gets one: header_timeout
+  // from the end of the handshake (the accept, without TLS) to the end of
+  // its header, first byte included, armed here and not again in
+  // read_header(). A later request on a kept-alive connection may wait
+  // idle_timeout for its first byte, then gets header_timeout for the
+  // header, so a client trickling a header cannot hold the connection for
+  // the idle time.
   void wait_for_request() {
     if (buffer_.size() > 0) return read_header();
     // Shutting down: nothing was asked on this connection yet, so nothing is lost.
@@ -121,7 +125,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // the whole header (path, signature) to answer 404 or 401 or 413.
     // read_body() sets the limit.
     parser_->body_limit(boost::none);
-    lowest().expires_after(state_->settings.header_timeout);
+    // The first request's deadline runs on from wait_for_request().
+    if (requests_ > 0) lowest().expires_after(state_->settings.header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
