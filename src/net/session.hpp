@@ -185,7 +185,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void on_body(beast::error_code ec) {
     if (ec == http::error::body_limit) return send(state_->handler.body_too_large(head_, accepted_));
-    if (ec) return;  // timeout or a client gone mid-body: no request to answer
+    // A body Beast cannot parse (a malformed chunk) deserves an answer and an
+    // access line; a timeout or a client gone mid-body leaves no one to answer.
+    if (ec && is_parse_error(ec)) return send(state_->handler.malformed_body(head_, accepted_));
+    if (ec) return;
     body_bytes_ = parser_->get().body().size();
     auto decision = state_->handler.on_body(head_, accepted_, std::move(parser_->get().body()));
     if (auto* reply = std::get_if<webhook::Reply>(&decision)) return send(std::move(*reply));
@@ -314,6 +317,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                                self->linger_left_ -= n;
                                self->linger_step();
                              });
+  }
+
+  static bool is_parse_error(beast::error_code ec) {
+    return ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
+           ec != http::error::end_of_stream && ec != http::error::partial_message && ec != http::error::short_read;
   }
 
   template <typename Message>
