@@ -104,6 +104,10 @@ class Handler {
   // was read (a chunked body declares no length).
   Reply body_too_large(const RequestHead& head, const ReadBody& accepted) const;
 
+  // The answer when the body after an accepted head could not be parsed (a
+  // malformed chunk): 400, so the sender learns why instead of seeing a reset.
+  Reply malformed_body(const RequestHead& head, const ReadBody& accepted) const;
+
   const std::vector<Route>& routes() const { return routes_; }
   const Limits& limits() const { return limits_; }
 

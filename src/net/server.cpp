@@ -1,13 +1,20 @@
 #include "chronohook/server.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "session.hpp"
+#include <spdlog/spdlog.h>
+
+#include "session_start.hpp"
 
 namespace chronohook::net {
+
+namespace asio = boost::asio;
+using error_code = boost::system::error_code;
 
 SessionSettings SessionSettings::from(const Config& config) {
   SessionSettings s;
@@ -51,7 +58,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
         retry_timer_(strand_) {}
 
   Status bind(const ListenAddress& where) {
-    beast::error_code ec;
+    error_code ec;
     asio::ip::tcp::resolver resolver(ioc_);
     auto results = resolver.resolve(where.host, std::to_string(where.port),
                                     asio::ip::resolver_base::passive | asio::ip::resolver_base::numeric_service, ec);
@@ -79,7 +86,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void drain(std::function<void()> on_drained) {
     asio::dispatch(strand_, [self = shared_from_this(), on_drained = std::move(on_drained)]() mutable {
       self->state_->draining.store(true);
-      beast::error_code ignored;
+      error_code ignored;
       self->acceptor_.close(ignored);
       self->on_drained_ = std::move(on_drained);
       self->state_->drain_all();
@@ -99,28 +106,28 @@ class Listener : public std::enable_shared_from_this<Listener> {
       return;
     }
     acceptor_.async_accept(asio::make_strand(ioc_),
-                           [self = shared_from_this()](beast::error_code ec, asio::ip::tcp::socket socket) {
+                           [self = shared_from_this()](error_code ec, asio::ip::tcp::socket socket) {
                              self->on_accept(ec, std::move(socket));
                            });
   }
 
-  void on_accept(beast::error_code ec, asio::ip::tcp::socket socket) {
+  void on_accept(error_code ec, asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (ec) {
       // EMFILE and friends: log, back off briefly, keep serving.
       spdlog::error("accept failed: {}", ec.message());
       retry_timer_.expires_after(std::chrono::milliseconds(100));
-      retry_timer_.async_wait([self = shared_from_this()](beast::error_code) { self->accept(); });
+      retry_timer_.async_wait([self = shared_from_this()](error_code) { self->accept(); });
       return;
     }
-    beast::error_code peer_ec;
+    error_code peer_ec;
     const auto remote = socket.remote_endpoint(peer_ec);
     std::string peer = peer_ec ? std::string("-") : endpoint_string(remote);
     socket.set_option(asio::ip::tcp::no_delay(true), peer_ec);
     if (tls_) {
-      std::make_shared<Session<TlsStream>>(std::move(socket), *tls_, state_, std::move(peer))->start();
+      start_tls_session(std::move(socket), *tls_, state_, std::move(peer));
     } else {
-      std::make_shared<Session<PlainStream>>(std::move(socket), state_, std::move(peer))->start();
+      start_plain_session(std::move(socket), state_, std::move(peer));
     }
     accept();
   }

@@ -91,9 +91,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     wait_for_request();
   }
 
-  // Waits for the first byte of the next request under the idle (keep-alive)
-  // deadline, then reads the header under the header deadline, so a client
-  // trickling a header cannot hold the connection for the idle time.
+  // Deadlines. The first request of a connection gets one: header_timeout
+  // from the end of the handshake (the accept, without TLS) to the end of
+  // its header, first byte included, armed here and not again in
+  // read_header(). A later request on a kept-alive connection may wait
+  // idle_timeout for its first byte, then gets header_timeout for the
+  // header, so a client trickling a header cannot hold the connection for
+  // the idle time.
   void wait_for_request() {
     if (buffer_.size() > 0) return read_header();
     // Shutting down: nothing was asked on this connection yet, so nothing is lost.
@@ -121,7 +125,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // the whole header (path, signature) to answer 404 or 401 or 413.
     // read_body() sets the limit.
     parser_->body_limit(boost::none);
-    lowest().expires_after(state_->settings.header_timeout);
+    // The first request's deadline runs on from wait_for_request().
+    if (requests_ > 0) lowest().expires_after(state_->settings.header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -181,7 +186,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void on_body(beast::error_code ec) {
     if (ec == http::error::body_limit) return send(state_->handler.body_too_large(head_, accepted_));
-    if (ec) return;  // timeout or a client gone mid-body: no request to answer
+    // A body Beast cannot parse (a malformed chunk) deserves an answer and an
+    // access line; a timeout or a client gone mid-body leaves no one to answer.
+    if (ec && is_parse_error(ec)) return send(state_->handler.malformed_body(head_, accepted_));
+    if (ec) return;
     body_bytes_ = parser_->get().body().size();
     auto decision = state_->handler.on_body(head_, accepted_, std::move(parser_->get().body()));
     if (auto* reply = std::get_if<webhook::Reply>(&decision)) return send(std::move(*reply));
@@ -220,7 +228,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     r.status = status;
     r.body = webhook::error_body(message);
     head_ = webhook::RequestHead{};
-    force_close_ = true;
     send(std::move(r));
   }
 
@@ -230,9 +237,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
     // A body we did not read poisons the connection: answer, then close.
     const bool body_unread = parser_ && parser_->is_header_done() && !parser_->is_done();
-    const bool keep = !force_close_ && !body_unread && parser_ && parser_->get().keep_alive() &&
+    // Only a request that earned a 2xx keeps its connection: a client that is
+    // refused (wrong path, signature, method, size, rate) must reconnect, so
+    // it cannot hold a slot by asking the same wrong thing forever.
+    const bool refused = reply_.status < 200 || reply_.status >= 300;
+    const bool keep = !refused && !body_unread && parser_ && parser_->get().keep_alive() &&
                       !state_->draining.load(std::memory_order_relaxed);
-    linger_ = body_unread;
+    linger_ = body_unread || refused;
 
     res_ = {};
     res_.version(version);
@@ -257,7 +268,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void on_write(beast::error_code ec) {
     log_access();
     if (ec) return;
-    if (!res_.keep_alive()) return linger_ ? linger() : close();
+    if (!res_.keep_alive()) return close();
     parser_.reset();
     head_ = webhook::RequestHead{};
     body_bytes_ = 0;
@@ -275,25 +286,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_), peer_});
   }
 
-  // The client may still be sending a body we refused. Closing now could
-  // reset the connection before it reads our answer, so read and discard for
-  // a short, bounded while first (what web servers call a lingering close).
-  void linger() {
-    phase_ = Phase::kClosing;
-    lowest().expires_after(std::chrono::seconds(2));
-    linger_left_ = kLingerBytes;
-    linger_step();
-  }
-
-  void linger_step() {
-    stream_.async_read_some(asio::buffer(scratch_),
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-                              if (ec || n >= self->linger_left_) return self->close();
-                              self->linger_left_ -= n;
-                              self->linger_step();
-                            });
-  }
-
+  // Closes gracefully: TLS close_notify, then our FIN. A refused client may
+  // still be sending (a body we will not read, pipelined requests); closing
+  // with unread bytes would make the kernel reset the connection, which can
+  // destroy the answer before the client reads it. So after the FIN we read
+  // and discard for a short, bounded while (what web servers call a
+  // lingering close); the client sees the answer and our EOF at once.
   void close() {
     phase_ = Phase::kClosing;
     if constexpr (kTls) {
@@ -302,15 +300,34 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       // never answers would otherwise hold the session for the deadline.
       SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
       lowest().expires_after(std::chrono::seconds(1));
-      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
-        beast::error_code ignored;
-        self->lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-        self->lowest().close();
-      });
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->half_close(); });
     } else {
-      beast::error_code ignored;
-      lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      half_close();
     }
+  }
+
+  void half_close() {
+    beast::error_code ignored;
+    lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    if (!linger_) return;  // the socket closes with the session
+    lowest().expires_after(kLingerTime);
+    linger_left_ = kLingerBytes;
+    linger_step();
+  }
+
+  // Below TLS: what is discarded need not be decrypted.
+  void linger_step() {
+    lowest().async_read_some(asio::buffer(scratch_),
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                               if (ec || n >= self->linger_left_) return;  // EOF, deadline or enough: close
+                               self->linger_left_ -= n;
+                               self->linger_step();
+                             });
+  }
+
+  static bool is_parse_error(beast::error_code ec) {
+    return ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
+           ec != http::error::end_of_stream && ec != http::error::partial_message && ec != http::error::short_read;
   }
 
   template <typename Message>
@@ -322,6 +339,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   static constexpr std::size_t kReadChunk = 4096;
   static constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
+  static constexpr std::chrono::seconds kLingerTime{2};
 
   Stream stream_;
   std::shared_ptr<SharedState> state_;
@@ -340,7 +358,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::size_t bytes_out_ = 0;
   std::size_t linger_left_ = 0;
   bool linger_ = false;
-  bool force_close_ = false;
   std::chrono::steady_clock::time_point started_{};
   std::array<char, 16 * 1024> scratch_{};
 };

@@ -247,4 +247,13 @@ Reply Handler::body_too_large(const RequestHead& head, const ReadBody& accepted)
   return r;
 }
 
+Reply Handler::malformed_body(const RequestHead& head, const ReadBody& accepted) const {
+  counters_->bad_requests.fetch_add(1, std::memory_order_relaxed);
+  Reply r = make_error(400, "the request body is malformed (its chunked framing could not be parsed)");
+  r.webhook = routes_[accepted.webhook_index].name;
+  r.event = *head.event;
+  r.delivery = *head.delivery;
+  return r;
+}
+
 }  // namespace chronohook::webhook

@@ -31,14 +31,16 @@ TEST(Connections, SeveralHooksShareOneKeptAliveConnection) {
     EXPECT_GT(*seq, last_seq);
     last_seq = *seq;
   }
-  // Refusals decided after reading the whole request keep the connection too.
+  EXPECT_EQ(connection->send(verification_get("msg=k")).status, 200);
+  EXPECT_EQ(connection->send(signed_hook(kMainSecret)).status, 200);
+  // A refusal, even one decided after reading the whole request, ends the
+  // connection: a client without the secret cannot keep a slot by asking.
   Request bad_json = signed_hook(kMainSecret);
   bad_json.body = "{not json";
   const Response refused = connection->send(bad_json);
   EXPECT_EQ(refused.status, 400);
-  EXPECT_TRUE(refused.keep_alive);
-  EXPECT_EQ(connection->send(verification_get("msg=k")).status, 200);
-  EXPECT_EQ(connection->send(signed_hook(kMainSecret)).status, 200);
+  EXPECT_FALSE(refused.keep_alive);
+  EXPECT_TRUE(connection->closed_by_peer());
   EXPECT_EQ(count_events(daemon.db_path()), 7);
 }
 

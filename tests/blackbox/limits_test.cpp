@@ -184,6 +184,24 @@ TEST(Body, ChunkedBodyExactlyAtTheLimitIsAcceptedAndOneByteMoreIs413) {
   EXPECT_EQ(count_events(daemon.db_path()), 1);
 }
 
+// Issue 13, point 4: a body that cannot be parsed after an accepted head was
+// dropped with a bare close, no answer and no access line.
+TEST(Body, AMalformedChunkIsAnswered400AndLoggedLikeAHeaderError) {
+  Daemon daemon;
+  Request hook = signed_hook(kMainSecret, "TASK_CREATE");
+  hook.headers.push_back({"Transfer-Encoding", "chunked"});
+  hook.body = "zz-not-a-chunk-size\r\n{}\r\n0\r\n\r\n";
+  auto connection = daemon.connect();
+  const Response r = connection->send(hook);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_TRUE(is_error_body(r.body)) << r.body;
+  EXPECT_EQ(r.header("Connection").value_or(""), "close");
+  EXPECT_TRUE(connection->closed_by_peer());
+  EXPECT_EQ(count_events(daemon.db_path()), 0);
+  ASSERT_EQ(daemon.stop(), 0);
+  EXPECT_THAT(daemon.log_text(), HasSubstr("method=POST path=/webhook status=400 webhook=main event=TASK_CREATE"));
+}
+
 TEST(Body, OversizeHeaderIsRefusedWithoutStoring) {
   Daemon daemon;
   Request r = signed_hook(kMainSecret, "TASK_CREATE");

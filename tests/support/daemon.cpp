@@ -144,6 +144,8 @@ std::filesystem::path TempDir::write_file(std::string_view name, std::string_vie
 }
 
 std::filesystem::path chronohook_binary() {
+  // Another build of the daemon, to show that a new test fails on old code.
+  if (const char* other = std::getenv("BLACKBOX_DAEMON_BINARY"); other != nullptr && *other != '\0') return other;
   return CHRONOHOOK_BINARY;
 }
 
@@ -166,12 +168,19 @@ Launch launch_for(const ConfigOptions& options) {
 
 Daemon::Daemon(const ConfigOptions& options) : Daemon(make_config(options), launch_for(options)) {}
 
+Daemon::Daemon(const ConfigOptions& options, const Launch& launch)
+    : Daemon(make_config(options), [&] {
+        Launch l = launch;
+        l.tls = options.tls;
+        return l;
+      }()) {}
+
 Daemon::Daemon(std::string config_toml, const Launch& launch) : tls_(launch.tls) {
   write_self_signed_cert(dir());
   for (const auto& [name, content] : launch.files) dir_.write_file(name, content);
   dir_.write_file("chronohook.toml", config_toml);
   process_ = ChildProcess::spawn({chronohook_binary().string(), "serve", "--config", config_path().string()},
-                                 child_environment(launch.env), log_path());
+                                 child_environment(launch.env), log_path(), launch.nofile_limit);
   wait_until_listening(launch.start_timeout);
 }
 
@@ -216,15 +225,16 @@ std::string Daemon::log_tail(std::size_t lines) const {
   return log.substr(pos == 0 ? 0 : pos + 1);
 }
 
-ClientOptions Daemon::client_options() const {
+ClientOptions Daemon::client_options(std::string_view source) const {
   ClientOptions o;
   o.tls = tls_;
+  o.source_address = std::string(source);
   if (tls_) o.trust_cert = dir() / "cert.pem";
   return o;
 }
 
-std::unique_ptr<Connection> Daemon::connect() const {
-  return std::make_unique<Connection>(port_, client_options());
+std::unique_ptr<Connection> Daemon::connect(std::string_view source) const {
+  return std::make_unique<Connection>(port_, client_options(source));
 }
 
 Response Daemon::send(const Request& request) const {

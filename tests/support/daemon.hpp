@@ -74,6 +74,8 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// The daemon under test: this build's, or $BLACKBOX_DAEMON_BINARY when set
+// (to run the suite against an older build and see a new test fail there).
 std::filesystem::path chronohook_binary();
 
 // `chronohook <args...>` to completion (default bound 20 s), output captured.
@@ -84,6 +86,8 @@ struct Launch {
   bool tls = true;                           // how clients should connect
   std::map<std::string, std::string> files;  // written into the directory (0600) first
   std::map<std::string, std::string> env;    // extra environment for the daemon
+  // Soft and hard RLIMIT_NOFILE of the daemon, when set.
+  std::optional<std::uint64_t> nofile_limit;
   std::chrono::milliseconds start_timeout{20'000};
 };
 
@@ -93,6 +97,7 @@ class Daemon {
   // waits for "listening on ...". Throws std::runtime_error (with the log
   // tail) when it exits or does not listen in time.
   explicit Daemon(const ConfigOptions& options = {});
+  Daemon(const ConfigOptions& options, const Launch& launch);  // launch.tls follows options.tls
   // The same with a config body of the caller's own.
   Daemon(std::string config_toml, const Launch& launch);
   ~Daemon();
@@ -108,9 +113,10 @@ class Daemon {
   std::string log_tail(std::size_t lines = 40) const;
 
   // Connecting the way drchrono would: TLS verified against the test
-  // certificate (or plain TCP in tls = false mode).
-  ClientOptions client_options() const;
-  std::unique_ptr<Connection> connect() const;
+  // certificate (or plain TCP in tls = false mode). `source` is the loopback
+  // address the client connects from ("127.0.0.2"; empty: the kernel's pick).
+  ClientOptions client_options(std::string_view source = {}) const;
+  std::unique_ptr<Connection> connect(std::string_view source = {}) const;
   Response send(const Request& request) const;  // on a fresh connection
 
   pid_t pid() const { return process_.pid(); }

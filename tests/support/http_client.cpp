@@ -1,6 +1,7 @@
 #include "support/http_client.hpp"
 
 #include <openssl/ssl.h>
+#include <poll.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -138,11 +139,15 @@ Connection::Connection(std::uint16_t port, const ClientOptions& options) : impl_
 
   const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
   if (!options.source_address.empty()) {
-    auto& socket = impl_->lowest().socket();
+    // async_connect keeps a socket that is already open, and so its bound address.
     beast::error_code bind_ec;
-    socket.open(asio::ip::tcp::v4(), bind_ec);
-    if (!bind_ec) socket.bind(asio::ip::tcp::endpoint(asio::ip::make_address(options.source_address), 0), bind_ec);
-    if (bind_ec) throw std::runtime_error("http_client: bind to " + options.source_address + ": " + bind_ec.message());
+    auto& socket = impl_->lowest().socket();
+    const auto source = asio::ip::make_address(options.source_address, bind_ec);
+    if (!bind_ec) socket.open(asio::ip::tcp::v4(), bind_ec);
+    if (!bind_ec) socket.bind({source, 0}, bind_ec);
+    if (bind_ec) {
+      throw std::runtime_error("http_client: bind to " + options.source_address + ": " + bind_ec.message());
+    }
   }
   const beast::error_code ec =
       impl_
@@ -227,6 +232,30 @@ bool Connection::closed_by_peer() {
           .first;
   if (!ec) return false;
   return ec != beast::error::timeout;
+}
+
+TrickleResult Connection::trickle(std::string_view bytes, std::chrono::milliseconds interval) {
+  TrickleResult result;
+  const auto start = SteadyClock::now();
+  const int fd = impl_->lowest().socket().native_handle();
+  for (char byte : bytes) {
+    try {
+      write(std::string_view(&byte, 1));
+    } catch (const std::runtime_error&) {
+      result.cut_off = true;  // the server had closed already
+      break;
+    }
+    ++result.bytes_sent;
+    // Readable means the server closed or answered; either ends the trickle.
+    pollfd p{fd, POLLIN | POLLRDHUP, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(interval.count()));
+    if (n > 0) {
+      result.cut_off = true;
+      break;
+    }
+  }
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start);
+  return result;
 }
 
 Response send_once(std::uint16_t port, const ClientOptions& options, const Request& request) {

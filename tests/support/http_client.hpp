@@ -53,9 +53,16 @@ struct ClientOptions {
   bool tls = true;
   std::filesystem::path trust_cert;  // empty: do not verify the server
   std::chrono::milliseconds timeout{10'000};
-  // Connect from this loopback address ("127.0.0.2"): Linux routes all of
-  // 127/8 to lo, so tests can play several hosts. Empty: the kernel's choice.
+  // The loopback address to connect from, e.g. "127.0.0.2" (Linux routes all
+  // of 127.0.0.0/8 to lo), so one test can be several sources. Empty: the
+  // kernel's choice (127.0.0.1).
   std::string source_address;
+};
+
+struct TrickleResult {
+  bool cut_off = false;  // the server closed (or answered) before every byte was sent
+  std::size_t bytes_sent = 0;
+  std::chrono::milliseconds elapsed{0};  // from the call to the cut-off or the last byte
 };
 
 // One connection to 127.0.0.1:port; several requests may share it.
@@ -81,6 +88,10 @@ class Connection {
   // True when the server closes the connection within the deadline without
   // sending anything more.
   bool closed_by_peer();
+
+  // Sends `bytes` one byte at a time, `interval` apart (a slow-loris client),
+  // and stops as soon as the server closes the connection or sends anything.
+  TrickleResult trickle(std::string_view bytes, std::chrono::milliseconds interval);
 
  private:
   struct Impl;

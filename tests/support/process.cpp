@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,7 +34,7 @@ std::vector<char*> pointers(const std::vector<std::string>& strings) {
 
 // Runs in the forked child of a multi-threaded parent: async-signal-safe calls only.
 [[noreturn]] void exec_child(char* const* argv, char* const* envp, int stdin_fd, int stdout_fd, int stderr_fd,
-                             pid_t parent) {
+                             pid_t parent, const rlimit* nofile) {
   // If the test binary dies (crash, timeout kill), take the child with it.
   // The signal follows the thread that forked; GoogleTest runs tests on the
   // main thread, which lives as long as the process.
@@ -49,6 +50,7 @@ std::vector<char*> pointers(const std::vector<std::string>& strings) {
   dfl.sa_handler = SIG_DFL;
   for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) ::sigaction(signo, &dfl, nullptr);
 
+  if (nofile != nullptr && ::setrlimit(RLIMIT_NOFILE, nofile) != 0) ::_exit(124);
   if (::dup2(stdin_fd, 0) < 0 || ::dup2(stdout_fd, 1) < 0 || ::dup2(stderr_fd, 2) < 0) ::_exit(125);
   // The child must not inherit the test's sockets or SQLite descriptors: a
   // held lock or an open connection would change what the test observes.
@@ -84,13 +86,18 @@ std::vector<std::string> child_environment(const std::map<std::string, std::stri
 
 ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                  const std::filesystem::path& output_file) {
+  return spawn(argv, env, output_file, std::nullopt);
+}
+
+ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                 const std::filesystem::path& output_file, std::optional<std::uint64_t> nofile_limit) {
   int out = 2;
   if (!output_file.empty()) {
     out = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (out < 0) throw std::runtime_error("process: cannot open " + output_file.string() + ": " + std::strerror(errno));
   }
   try {
-    ChildProcess child = spawn_with_fds(argv, env, out, out);
+    ChildProcess child = spawn_with_fds(argv, env, out, out, nofile_limit);
     if (out != 2) ::close(out);
     return child;
   } catch (...) {
@@ -100,7 +107,7 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const std
 }
 
 ChildProcess ChildProcess::spawn_with_fds(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                          int stdout_fd, int stderr_fd) {
+                                          int stdout_fd, int stderr_fd, std::optional<std::uint64_t> nofile_limit) {
   if (argv.empty()) throw std::runtime_error("process: empty argv");
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls are allowed.
@@ -109,9 +116,13 @@ ChildProcess ChildProcess::spawn_with_fds(const std::vector<std::string>& argv, 
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd < 0) throw std::runtime_error("process: cannot open /dev/null");
   const pid_t parent = ::getpid();
+  rlimit nofile{};
+  if (nofile_limit) nofile.rlim_cur = nofile.rlim_max = static_cast<rlim_t>(*nofile_limit);
 
   const pid_t pid = ::fork();
-  if (pid == 0) exec_child(argv_ptrs.data(), env_ptrs.data(), null_fd, stdout_fd, stderr_fd, parent);
+  if (pid == 0)
+    exec_child(argv_ptrs.data(), env_ptrs.data(), null_fd, stdout_fd, stderr_fd, parent,
+               nofile_limit ? &nofile : nullptr);
   const int fork_errno = errno;
   ::close(null_fd);
   if (pid < 0) throw std::runtime_error(std::string("process: fork failed: ") + std::strerror(fork_errno));

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -30,10 +31,17 @@ class ChildProcess {
   static ChildProcess spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                             const std::filesystem::path& output_file);
 
+  // `nofile_limit`, when set, becomes both the soft and the hard
+  // RLIMIT_NOFILE of the child (set after fork, before exec): a daemon that
+  // cannot raise its own limit, as under a unit with a low LimitNOFILE=.
+  static ChildProcess spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                            const std::filesystem::path& output_file, std::optional<std::uint64_t> nofile_limit);
+
   // The same with the child's stdout and stderr on descriptors the caller
   // owns (and closes after this returns).
   static ChildProcess spawn_with_fds(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                     int stdout_fd, int stderr_fd);
+                                     int stdout_fd, int stderr_fd,
+                                     std::optional<std::uint64_t> nofile_limit = std::nullopt);
 
   ChildProcess() = default;
   ChildProcess(ChildProcess&& other) noexcept;

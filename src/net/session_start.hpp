@@ -1,0 +1,23 @@
+// Starting a session without seeing Session<Stream>. Instantiating the
+// session template (Beast's parser and writer, Asio's SSL stream, every
+// completion handler) is by far the heaviest thing to compile in the
+// project, so each stream type gets a translation unit of its own
+// (session_tls.cpp, session_plain.cpp) that instantiates it explicitly, and
+// the listener only calls these. Private to src/net.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+#include <string>
+
+#include "shared_state.hpp"
+
+namespace chronohook::net {
+
+void start_tls_session(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context& tls,
+                       std::shared_ptr<SharedState> state, std::string peer);
+
+void start_plain_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, std::string peer);
+
+}  // namespace chronohook::net
