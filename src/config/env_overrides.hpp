@@ -14,12 +14,13 @@
 
 namespace chronohook::config_detail {
 
-inline constexpr std::array<std::string_view, 16> kServerKeys{"listen",
+inline constexpr std::array<std::string_view, 17> kServerKeys{"listen",
                                                               "tls",
                                                               "tls_cert",
                                                               "tls_key",
                                                               "threads",
                                                               "max_connections",
+                                                              "max_connections_per_source",
                                                               "max_body_bytes",
                                                               "max_header_bytes",
                                                               "max_msg_bytes",
