@@ -71,8 +71,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void evict() override {
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       // Only what set_evictable() allows: never a request being read after
-      // the first, a hook being stored or an answer being written.
-      if (!self->evictable_ || self->evicted_) return;
+      // the first, a hook being stored or an answer being written. (Should
+      // the pending read complete anyway, the session goes on and stays
+      // evictable later; the listener then looks for room again.)
+      if (!self->evictable_) return;
       self->evicted_ = true;
       self->state_->counters->connections_evicted.fetch_add(1, std::memory_order_relaxed);
       spdlog::debug("idle connection evicted at max_connections peer={}", self->peer_);
@@ -91,6 +93,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
   void set_busy() {
     evictable_ = false;
+    evicted_ = false;
     mark_busy();
   }
   bool was_evicted(beast::error_code ec) const { return evicted_ && ec == asio::error::operation_aborted; }
