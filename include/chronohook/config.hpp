@@ -31,6 +31,7 @@ struct ServerConfig {
   std::filesystem::path tls_key = "/etc/chronohook/tls/privkey.pem";
   unsigned threads = 0;  // 0: one per CPU core
   std::size_t max_connections = 1024;
+  std::size_t max_connections_per_source = 64;  // 0: no cap; IPv6 counted by /64
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_msg_bytes = 1024;

@@ -25,6 +25,8 @@ class Counters {
   std::atomic<std::uint64_t> unknown_events{0};
   std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> tls_handshake_failures{0};
+  std::atomic<std::uint64_t> connections_evicted{0};         // idle ones closed at max_connections
+  std::atomic<std::uint64_t> connections_refused_source{0};  // over max_connections_per_source
 
   // Counts a hook whose event name is well-formed but not in the known list.
   // Returns true the first time this name is seen, so it is logged once.

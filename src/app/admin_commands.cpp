@@ -67,6 +67,8 @@ void print_settings(std::ostream& out, const Config& c) {
   p.setting("tls_key", s.tls_key.string(), unused);
   p.setting("threads", s.threads, s.threads == 0 ? "one per CPU core" : "");
   p.setting("max_connections", s.max_connections);
+  p.setting("max_connections_per_source", s.max_connections_per_source,
+            s.max_connections_per_source == 0 ? "no cap" : "");
   p.setting("max_body_bytes", s.max_body_bytes);
   p.setting("max_header_bytes", s.max_header_bytes);
   p.setting("max_msg_bytes", s.max_msg_bytes);

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/commands.hpp"
+#include "app/fd_limit.hpp"
 #include "chronohook/config.hpp"
 #include "chronohook/event_store.hpp"
 #include "chronohook/handler.hpp"
@@ -67,6 +68,13 @@ int serve(const std::filesystem::path& config_file) {
 
   spdlog::info("chronohook {} starting: config {}", kVersion, config->source.string());
   for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
+  // Every connection is a descriptor: take all the kernel allows us, and
+  // serve no more connections than fit, rather than fail accept() with EMFILE.
+  const std::uint64_t open_files = raise_open_file_limit();
+  if (const ConnectionBudget budget = fit_connections(config->server.max_connections, open_files); budget.clamped) {
+    spdlog::warn("{}", clamp_warning(config->server.max_connections, budget, open_files));
+    config->server.max_connections = budget.max_connections;
+  }
   for (const WebhookConfig& w : config->webhooks) {
     spdlog::info("webhook {} at {} ({} secret(s) accepted, verification {})", w.name, w.path,
                  1 + w.previous_secrets.size(), w.verify ? "on" : "off");

@@ -37,6 +37,7 @@ void read_server(Section& s, const fs::path& base, ServerConfig& out) {
   s.read_path("tls_key", base, out.tls_key);
   s.read("threads", 0, 256, out.threads);
   s.read("max_connections", 1, 1'000'000, out.max_connections);
+  s.read("max_connections_per_source", 0, 1'000'000, out.max_connections_per_source);
   s.read("max_body_bytes", 1024, 64 * 1024 * 1024, out.max_body_bytes);
   s.read("max_header_bytes", 1024, 1024 * 1024, out.max_header_bytes);
   s.read("max_msg_bytes", 1, 65536, out.max_msg_bytes);

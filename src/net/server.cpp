@@ -44,7 +44,9 @@ std::string endpoint_string(const asio::ip::tcp::endpoint& ep) {
 
 // Accepts on its own strand. At the connection cap it stops accepting (new
 // connections wait in the kernel's backlog rather than being refused) and
-// resumes when a session ends.
+// resumes when a session ends; while a connection waits there, it evicts the
+// session idle longest to make room. A source over its own cap is closed at
+// once after the accept.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(asio::io_context& ioc, std::shared_ptr<SharedState> state, std::shared_ptr<asio::ssl::context> tls,
@@ -55,7 +57,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
         state_(std::move(state)),
         tls_(std::move(tls)),
         max_connections_(max_connections),
-        retry_timer_(strand_) {}
+        retry_timer_(strand_),
+        evict_timer_(strand_) {}
 
   Status bind(const ListenAddress& where) {
     error_code ec;
@@ -88,21 +91,26 @@ class Listener : public std::enable_shared_from_this<Listener> {
       self->state_->draining.store(true);
       error_code ignored;
       self->acceptor_.close(ignored);
+      self->evict_timer_.cancel();
       self->on_drained_ = std::move(on_drained);
-      self->state_->drain_all();
+      self->state_->connections.drain_all();
       self->check_drained();
     });
   }
 
   std::string local_address() const { return local_; }
-  std::size_t open_connections() const { return state_->count(); }
+  std::size_t open_connections() const { return state_->connections.count(); }
 
  private:
   void accept() {
     if (state_->draining || !acceptor_.is_open()) return;
-    if (state_->count() >= max_connections_) {
-      if (!paused_) spdlog::warn("connection cap reached ({}); new connections wait in the backlog", max_connections_);
+    if (state_->connections.count() >= max_connections_) {
+      if (!paused_) {
+        spdlog::warn("connection cap reached ({}); new connections wait in the backlog while idle ones are evicted",
+                     max_connections_);
+      }
       paused_ = true;
+      wait_for_backlog();
       return;
     }
     acceptor_.async_accept(asio::make_strand(ioc_),
@@ -114,26 +122,64 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void on_accept(error_code ec, asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (ec) {
-      // EMFILE and friends: log, back off briefly, keep serving.
-      spdlog::error("accept failed: {}", ec.message());
+      // EMFILE and friends: back off briefly, keep serving. Logged once per
+      // run of failures, not every 100 ms.
+      if (accept_failures_++ == 0) {
+        spdlog::error("accept failed: {}; retrying every 100 ms (logged again when it recovers)", ec.message());
+      }
       retry_timer_.expires_after(std::chrono::milliseconds(100));
       retry_timer_.async_wait([self = shared_from_this()](error_code) { self->accept(); });
       return;
     }
+    if (accept_failures_ > 0) {
+      spdlog::info("accept recovered after {} failed attempt(s)", accept_failures_);
+      accept_failures_ = 0;
+    }
     error_code peer_ec;
     const auto remote = socket.remote_endpoint(peer_ec);
-    std::string peer = peer_ec ? std::string("-") : endpoint_string(remote);
+    if (peer_ec) return accept();  // gone already; the socket closes here
+    std::string peer = endpoint_string(remote);
+    const auto id = state_->connections.add(source_key(remote.address()));
+    if (!id) {
+      // Before any TLS work: a source over its cap costs us one accept.
+      state_->counters->connections_refused_source.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("connection refused peer={} reason=max_connections_per_source ({})", peer,
+                   state_->connections.per_source_cap());
+      return accept();  // the socket closes here
+    }
     socket.set_option(asio::ip::tcp::no_delay(true), peer_ec);
     if (tls_) {
-      start_tls_session(std::move(socket), *tls_, state_, std::move(peer));
+      start_tls_session(std::move(socket), *tls_, state_, std::move(peer), *id);
     } else {
-      start_plain_session(std::move(socket), state_, std::move(peer));
+      start_plain_session(std::move(socket), state_, std::move(peer), *id);
     }
     accept();
   }
 
+  // At the cap: wait until a connection is in the backlog, then make room.
+  void wait_for_backlog() {
+    if (waiting_ || state_->draining || !acceptor_.is_open()) return;
+    waiting_ = true;
+    acceptor_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](error_code ec) {
+      self->waiting_ = false;
+      if (!ec) self->on_backlog();
+    });
+  }
+
+  void on_backlog() {
+    if (!paused_ || state_->draining) return;  // a session ended meanwhile and accept() took over
+    // The evicted session's end resumes accept(). Should it have started a
+    // request just before (then it stays), or should none be idle, look again
+    // shortly rather than spin on a backlog that stays readable.
+    const bool evicted = state_->connections.evict_longest_idle();
+    evict_timer_.expires_after(std::chrono::milliseconds(evicted ? 100 : 250));
+    evict_timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (!ec && self->paused_) self->wait_for_backlog();
+    });
+  }
+
   void resume_if_paused() {
-    if (paused_ && state_->count() < max_connections_) {
+    if (paused_ && state_->connections.count() < max_connections_) {
       paused_ = false;
       accept();
     }
@@ -141,7 +187,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void check_drained() {
-    if (on_drained_ && state_->count() == 0) {
+    if (on_drained_ && state_->connections.count() == 0) {
       auto done = std::move(on_drained_);
       on_drained_ = nullptr;
       done();
@@ -155,8 +201,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::shared_ptr<asio::ssl::context> tls_;
   std::size_t max_connections_;
   asio::steady_timer retry_timer_;
+  asio::steady_timer evict_timer_;
   std::string local_;
   bool paused_ = false;
+  bool waiting_ = false;  // an async_wait on the acceptor is pending
+  std::uint64_t accept_failures_ = 0;
   std::function<void()> on_drained_;
 };
 
@@ -164,7 +213,8 @@ Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Conf
                                                const webhook::Handler& handler, EventStore& store,
                                                std::shared_ptr<Counters> counters,
                                                std::shared_ptr<asio::ssl::context> tls) {
-  auto state = std::make_shared<SharedState>(handler, store, std::move(counters), SessionSettings::from(config));
+  auto state = std::make_shared<SharedState>(handler, store, std::move(counters), SessionSettings::from(config),
+                                             config.server.max_connections_per_source);
   auto listener = std::make_shared<Listener>(ioc, std::move(state), std::move(tls), config.server.max_connections);
   if (auto st = listener->bind(config.server.listen); !st) return st.error();
   return std::unique_ptr<Server>(new Server(std::move(listener)));

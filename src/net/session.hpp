@@ -37,13 +37,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
  public:
   // Plain HTTP.
-  Session(asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, std::string peer) requires(!kTls)
-      : stream_(std::move(socket)), state_(std::move(state)), peer_(std::move(peer)) {}
+  Session(asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, std::string peer,
+          std::uint64_t id) requires(!kTls)
+      : stream_(std::move(socket)), state_(std::move(state)), peer_(std::move(peer)), id_(id) {}
 
   // TLS.
-  Session(asio::ip::tcp::socket&& socket, asio::ssl::context& ctx, std::shared_ptr<SharedState> state,
-          std::string peer) requires(kTls)
-      : stream_(std::move(socket), ctx), state_(std::move(state)), peer_(std::move(peer)) {}
+  Session(asio::ip::tcp::socket&& socket, asio::ssl::context& ctx, std::shared_ptr<SharedState> state, std::string peer,
+          std::uint64_t id) requires(kTls)
+      : stream_(std::move(socket), ctx), state_(std::move(state)), peer_(std::move(peer)), id_(id) {}
 
   ~Session() override {
     state_->counters->connections_open.fetch_sub(1, std::memory_order_relaxed);
@@ -52,7 +53,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void start() {
     state_->counters->connections_open.fetch_add(1, std::memory_order_relaxed);
-    id_ = state_->add(this->weak_from_this());
+    // Until its first request is read, a connection may be evicted at the cap.
+    set_evictable(std::chrono::steady_clock::now());
+    state_->connections.attach(id_, this->shared_from_this());
     // Sessions run on their own strand; hop onto it before touching the stream.
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->begin(); });
   }
@@ -65,10 +68,35 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     });
   }
 
+  void evict() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      // Only what set_evictable() allows: never a request being read after
+      // the first, a hook being stored or an answer being written. (Should
+      // the pending read complete anyway, the session goes on and stays
+      // evictable later; the listener then looks for room again.)
+      if (!self->evictable_) return;
+      self->evicted_ = true;
+      self->state_->counters->connections_evicted.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("idle connection evicted at max_connections peer={}", self->peer_);
+      self->lowest().cancel();  // the pending read ends with operation_aborted and closes
+    });
+  }
+
  private:
   enum class Phase { kHandshake, kIdle, kRequest, kClosing };
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void set_evictable(std::chrono::steady_clock::time_point since) {
+    evictable_ = true;
+    mark_idle(since);
+  }
+  void set_busy() {
+    evictable_ = false;
+    evicted_ = false;
+    mark_busy();
+  }
+  bool was_evicted(beast::error_code ec) const { return evicted_ && ec == asio::error::operation_aborted; }
 
   void begin() {
     if (state_->draining.load(std::memory_order_relaxed)) return;  // accepted just as the drain began
@@ -83,6 +111,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void on_handshake(beast::error_code ec) {
+    if (was_evicted(ec)) return;  // nothing to say yet: the socket closes with the session
     if (ec) {
       state_->counters->tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
       spdlog::debug("tls handshake failed peer={} reason={}", peer_, ec.message());
@@ -104,12 +133,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (state_->draining.load(std::memory_order_relaxed)) return close();
     phase_ = Phase::kIdle;
     lowest().expires_after(requests_ == 0 ? state_->settings.header_timeout : state_->settings.idle_timeout);
+    if (requests_ > 0) set_evictable(std::chrono::steady_clock::now());
     stream_.async_read_some(
         buffer_.prepare(kReadChunk),
         [self = this->shared_from_this()](beast::error_code ec, std::size_t n) { self->on_first_bytes(ec, n); });
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
+    if (was_evicted(ec)) return close();
     if (ec) return;  // timeout, EOF or drain: nothing in flight, just close
     buffer_.commit(n);
     read_header();
@@ -126,7 +157,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // read_body() sets the limit.
     parser_->body_limit(boost::none);
     // The first request's deadline runs on from wait_for_request().
-    if (requests_ > 0) lowest().expires_after(state_->settings.header_timeout);
+    if (requests_ > 0) {
+      lowest().expires_after(state_->settings.header_timeout);
+      set_busy();  // a kept-alive client's next request is never cut
+    }
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -137,12 +171,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return send_error(431, "the request header is larger than max_header_bytes");
     }
     if (ec == http::error::end_of_stream || ec == http::error::partial_message) return;
+    if (was_evicted(ec)) return close();
     // A parse error deserves an answer; a timeout or a vanished peer does not.
     if (ec && ec.category() == http::make_error_code(http::error::bad_method).category()) {
       return send_error(400, "malformed HTTP request");
     }
     if (ec) return;
     ++requests_;
+    set_busy();
 
     const auto& req = parser_->get();
     head_ = webhook::RequestHead{};
@@ -294,6 +330,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // lingering close); the client sees the answer and our EOF at once.
   void close() {
     phase_ = Phase::kClosing;
+    set_busy();  // already on its way out
     if constexpr (kTls) {
       // Send our close_notify but do not wait for the client's (RFC 8446
       // allows it; the answer is framed by Content-Length): a client that
@@ -309,7 +346,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void half_close() {
     beast::error_code ignored;
     lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    if (!linger_) return;  // the socket closes with the session
+    if (!linger_) return;                             // the socket closes with the session
+    set_evictable(std::chrono::steady_clock::now());  // the answer is out: nothing left to lose
     lowest().expires_after(kLingerTime);
     linger_left_ = kLingerBytes;
     linger_step();
@@ -358,6 +396,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::size_t bytes_out_ = 0;
   std::size_t linger_left_ = 0;
   bool linger_ = false;
+  bool evictable_ = false;
+  bool evicted_ = false;
   std::chrono::steady_clock::time_point started_{};
   std::array<char, 16 * 1024> scratch_{};
 };

@@ -30,6 +30,7 @@ TEST(CheckConfig, PrintsEverySetting) {
                            "  tls                     true (https)\n",
                            "  threads                 2\n",
                            "  max_connections         1024\n",
+                           "  max_connections_per_source 64\n",
                            "  max_body_bytes          1048576\n",
                            "  max_header_bytes        16384\n",
                            "  max_msg_bytes           1024\n",

@@ -93,12 +93,14 @@ TEST(Connections, ConcurrentSendersAreAllStored) {
   EXPECT_EQ(ReadOnlyDb(daemon.db_path()).count("SELECT COUNT(DISTINCT seq) FROM events"), ok.load());
 }
 
-TEST(Connections, AtTheConnectionCapNewConnectionsWaitAndAreThenServed) {
+TEST(Connections, AtTheConnectionCapNewConnectionsWaitWhileEverySlotIsMidRequest) {
   ConfigOptions options;
   options.extra_server_toml = "max_connections = 1\n";
   Daemon daemon(options);
+  // The only slot holds a hook whose body is still coming: never evicted.
   auto first = daemon.connect();
-  ASSERT_EQ(first->send(signed_hook(kMainSecret)).status, 200);
+  const Request first_hook = signed_hook(kMainSecret);
+  first->write(first_hook.serialize_head(first_hook.body.size()) + first_hook.body.substr(0, 10));
 
   // The second connection sits in the kernel's backlog: its TLS handshake
   // cannot complete while the first connection holds the only slot.
@@ -115,7 +117,9 @@ TEST(Connections, AtTheConnectionCapNewConnectionsWaitAndAreThenServed) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const bool served_over_the_cap = done.load();
-  first.reset();  // frees the slot
+  first->write(first_hook.body.substr(10));
+  EXPECT_EQ(first->read_response().status, 200);
+  // Now idle in keep-alive, the first connection makes room for the second.
   second.join();
   EXPECT_FALSE(served_over_the_cap) << "a second connection was served with max_connections = 1";
   EXPECT_EQ(second_status.load(), 200) << "the waiting connection was not served once the slot was free";

@@ -246,10 +246,11 @@ TrickleResult Connection::trickle(std::string_view bytes, std::chrono::milliseco
       break;
     }
     ++result.bytes_sent;
-    // Readable means the server closed or answered; either ends the trickle.
-    pollfd p{fd, POLLIN | POLLRDHUP, 0};
+    // Only the server's FIN or a reset ends the trickle: plain readability
+    // proves nothing under TLS 1.3, whose session tickets arrive unasked.
+    pollfd p{fd, POLLRDHUP, 0};
     const int n = ::poll(&p, 1, static_cast<int>(interval.count()));
-    if (n > 0) {
+    if (n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
       result.cut_off = true;
       break;
     }

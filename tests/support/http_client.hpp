@@ -60,7 +60,7 @@ struct ClientOptions {
 };
 
 struct TrickleResult {
-  bool cut_off = false;  // the server closed (or answered) before every byte was sent
+  bool cut_off = false;  // the server closed before every byte was sent
   std::size_t bytes_sent = 0;
   std::chrono::milliseconds elapsed{0};  // from the call to the cut-off or the last byte
 };
@@ -90,7 +90,7 @@ class Connection {
   bool closed_by_peer();
 
   // Sends `bytes` one byte at a time, `interval` apart (a slow-loris client),
-  // and stops as soon as the server closes the connection or sends anything.
+  // and stops as soon as the server closes the connection.
   TrickleResult trickle(std::string_view bytes, std::chrono::milliseconds interval);
 
  private:
