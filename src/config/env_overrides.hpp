@@ -14,7 +14,7 @@
 
 namespace chronohook::config_detail {
 
-inline constexpr std::array<std::string_view, 17> kServerKeys{"listen",
+inline constexpr std::array<std::string_view, 18> kServerKeys{"listen",
                                                               "tls",
                                                               "tls_cert",
                                                               "tls_key",
