@@ -16,12 +16,6 @@
 
 namespace chronohook {
 
-// The address a limit applies to, from a peer as the session prints it
-// ("192.0.2.7:51234", "[2001:db8::1]:443"). IPv6 is grouped by its /64,
-// the block one host usually holds; an IPv4-mapped address counts as IPv4.
-// Anything unparseable maps to one shared key.
-std::string source_key(std::string_view peer);
-
 class SourceRateLimiter {
  public:
   using Clock = TokenBucket::Clock;

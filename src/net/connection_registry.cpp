@@ -7,29 +7,10 @@
 namespace chronohook::net {
 
 SourceKey source_key(const boost::asio::ip::address& address) {
-  SourceKey key{};
-  if (address.is_v4()) {
-    // The IPv4-mapped form, so 192.0.2.1 and ::ffff:192.0.2.1 are one source.
-    const auto v4 = address.to_v4().to_bytes();
-    key[10] = 0xff;
-    key[11] = 0xff;
-    std::memcpy(key.data() + 12, v4.data(), v4.size());
-    return key;
-  }
-  const auto v6 = address.to_v6();
-  const auto bytes = v6.to_bytes();
-  if (v6.is_v4_mapped()) {
-    std::memcpy(key.data(), bytes.data(), bytes.size());
-    return key;
-  }
-  // One host usually owns a whole /64; counting addresses would let it pick
-  // a fresh one per connection.
-  std::memcpy(key.data(), bytes.data(), 8);
-  return key;
-}
-
-std::size_t ConnectionRegistry::KeyHash::operator()(const SourceKey& k) const noexcept {
-  return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(k.data()), k.size()));
+  // IPv4 in its IPv4-mapped form, so 192.0.2.1 and ::ffff:192.0.2.1 are one source.
+  const auto v6 =
+      address.is_v4() ? boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, address.to_v4()) : address.to_v6();
+  return source_key_of(v6.to_bytes());
 }
 
 std::optional<std::uint64_t> ConnectionRegistry::add(const SourceKey& source) {

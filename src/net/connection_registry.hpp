@@ -20,6 +20,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "chronohook/source_key.hpp"
+
 namespace chronohook::net {
 
 // What the registry knows of a session.
@@ -52,9 +54,8 @@ class SessionBase {
   std::atomic<std::int64_t> idle_since_{kBusy};
 };
 
-// A connection's source as the per-source cap counts it: an IPv4 address
-// (IPv4-mapped IPv6 included) or an IPv6 /64 prefix, as 16 bytes.
-using SourceKey = std::array<std::uint8_t, 16>;
+// A connection's source as the per-source cap counts it (the rule is in
+// chronohook/source_key.hpp).
 SourceKey source_key(const boost::asio::ip::address& address);
 
 class ConnectionRegistry {
@@ -85,14 +86,11 @@ class ConnectionRegistry {
     SessionBase* raw = nullptr;  // alive while its entry is here: ~Session removes it under mutex_
     std::weak_ptr<SessionBase> session;
   };
-  struct KeyHash {
-    std::size_t operator()(const SourceKey& k) const noexcept;
-  };
 
   const std::size_t per_source_cap_;
   mutable std::mutex mutex_;
   std::unordered_map<std::uint64_t, Entry> sessions_;
-  std::unordered_map<SourceKey, std::size_t, KeyHash> per_source_;
+  std::unordered_map<SourceKey, std::size_t, SourceKeyHash> per_source_;
   std::uint64_t next_id_ = 0;
 };
 

@@ -8,6 +8,7 @@
 #include "chronohook/event_names.hpp"
 #include "chronohook/payload.hpp"
 #include "chronohook/query.hpp"
+#include "chronohook/source_key.hpp"
 
 namespace chronohook::webhook {
 namespace {
@@ -149,7 +150,10 @@ Reply Handler::verification(const Route& route, std::size_t index, std::string_v
   // The GET answer is an HMAC oracle keyed with the clinic's secret: bound it,
   // per source first so that one client cannot spend the webhook's budget.
   int retry_after = 0;
-  if (!verify_by_source_->allow(std::to_string(index) + ' ' + source_key(head.peer), head.received, retry_after)) {
+  const SourceKey source = source_key_of_peer(head.peer);
+  std::string key(reinterpret_cast<const char*>(source.data()), source.size());
+  key += std::to_string(index);
+  if (!verify_by_source_->allow(key, head.received, retry_after)) {
     Reply r = make_error(429, "too many verification requests from this address; try again later");
     r.retry_after_seconds = retry_after;
     return r;

@@ -2,6 +2,7 @@
 // table that stays bounded however many sources come.
 #include <gtest/gtest.h>
 
+#include "chronohook/source_key.hpp"
 #include "chronohook/source_limiter.hpp"
 
 namespace chronohook {
@@ -10,26 +11,29 @@ namespace {
 using Clock = SourceRateLimiter::Clock;
 const Clock::time_point kNow{std::chrono::seconds(1'780'000'000)};
 
-TEST(SourceKey, AnIpv4SourceIsItsAddressWithoutThePort) {
-  EXPECT_EQ(source_key("192.0.2.7:51234"), "192.0.2.7");
-  EXPECT_EQ(source_key("192.0.2.7:1"), "192.0.2.7");
+TEST(SourceKeyOfPeer, AnIpv4SourceIsItsAddressWhateverThePort) {
+  EXPECT_EQ(source_key_of_peer("192.0.2.7:51234"), source_key_of_peer("192.0.2.7:1"));
+  EXPECT_NE(source_key_of_peer("192.0.2.7:51234"), source_key_of_peer("192.0.2.8:51234"));
 }
 
-TEST(SourceKey, AnIpv6SourceIsItsSlash64) {
-  EXPECT_EQ(source_key("[2001:db8:aa:bb:1:2:3:4]:443"), "2001:db8:aa:bb::/64");
-  EXPECT_EQ(source_key("[2001:db8:aa:bb::ffff]:80"), "2001:db8:aa:bb::/64");
-  EXPECT_EQ(source_key("[::1]:8443"), "::/64");
+TEST(SourceKeyOfPeer, AnIpv6SourceIsItsSlash64) {
+  EXPECT_EQ(source_key_of_peer("[2001:db8:aa:bb:1:2:3:4]:443"), source_key_of_peer("[2001:db8:aa:bb::ffff]:80"));
+  EXPECT_NE(source_key_of_peer("[2001:db8:aa:bb::1]:443"), source_key_of_peer("[2001:db8:aa:bc::1]:443"));
 }
 
-TEST(SourceKey, AnIpv4MappedAddressCountsAsIpv4) {
-  EXPECT_EQ(source_key("[::ffff:192.0.2.7]:443"), "192.0.2.7");
+TEST(SourceKeyOfPeer, AnIpv4MappedAddressCountsAsIpv4AndNotAsAnIpv6Prefix) {
+  EXPECT_EQ(source_key_of_peer("[::ffff:192.0.2.7]:443"), source_key_of_peer("192.0.2.7:443"));
+  EXPECT_NE(source_key_of_peer("[::ffff:192.0.2.7]:443"), source_key_of_peer("[::ffff:192.0.2.8]:443"));
+  EXPECT_NE(source_key_of_peer("0.0.0.1:443"), source_key_of_peer("[::1]:443"));
 }
 
-TEST(SourceKey, AnythingUnparseableSharesOneKey) {
-  EXPECT_EQ(source_key("-"), "?");
-  EXPECT_EQ(source_key(""), "?");
-  EXPECT_EQ(source_key("[2001:db8::1"), "?");
-  EXPECT_EQ(source_key("example.invalid:443"), "?");
+TEST(SourceKeyOfPeer, AnythingUnparseableSharesOneKey) {
+  SourceKey unknown;
+  unknown.fill(0xff);
+  EXPECT_EQ(source_key_of_peer("-"), unknown);
+  EXPECT_EQ(source_key_of_peer(""), unknown);
+  EXPECT_EQ(source_key_of_peer("[2001:db8::1"), unknown);
+  EXPECT_EQ(source_key_of_peer("example.invalid:443"), unknown);
 }
 
 TEST(SourceRateLimiter, EachSourceHasItsOwnBudget) {
