@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chronohook/logging.hpp"
+#include "http_fields.hpp"
 #include "shared_state.hpp"
 
 namespace chronohook::net {
@@ -361,18 +362,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                                self->linger_left_ -= n;
                                self->linger_step();
                              });
-  }
-
-  static bool is_parse_error(beast::error_code ec) {
-    return ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
-           ec != http::error::end_of_stream && ec != http::error::partial_message && ec != http::error::short_read;
-  }
-
-  template <typename Message>
-  static std::optional<std::string_view> header(const Message& req, std::string_view name) {
-    auto it = req.find(name);
-    if (it == req.end()) return std::nullopt;
-    return std::string_view(it->value());
   }
 
   static constexpr std::size_t kReadChunk = 4096;
