@@ -18,6 +18,7 @@
 #include "chronohook/counters.hpp"
 #include "chronohook/event_record.hpp"
 #include "chronohook/rate_limiter.hpp"
+#include "chronohook/source_key.hpp"
 #include "chronohook/source_limiter.hpp"
 
 namespace chronohook::webhook {
@@ -33,7 +34,7 @@ struct RequestHead {
   std::optional<std::string_view> delivery;   // X-drchrono-delivery
   std::string_view repeated_header;           // a protocol header sent more than once
   std::optional<std::uint64_t> content_length;
-  std::string_view peer;  // "192.0.2.7:51234": whom a per-source limit counts
+  SourceKey source{};     // the connection's, as net::source_key() computed it at accept
   bool has_body = false;  // Content-Length > 0 or chunked
   Clock::time_point received{};
 };
@@ -122,8 +123,9 @@ class Handler {
   std::unordered_map<std::string, std::size_t, PathHash, std::equal_to<>> by_path_;
   Limits limits_;
   std::shared_ptr<Counters> counters_;
-  mutable std::vector<std::unique_ptr<RateLimiter>> verify_limiters_;  // per webhook
-  std::unique_ptr<SourceRateLimiter> verify_by_source_;                // per webhook and source
+  // Per webhook: one budget, and within it one per source.
+  mutable std::vector<std::unique_ptr<RateLimiter>> verify_limiters_;
+  mutable std::vector<std::unique_ptr<SourceRateLimiter>> verify_by_source_;
 };
 
 // "2026-11-29T06:57:22.123Z"

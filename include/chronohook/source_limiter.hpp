@@ -8,11 +8,10 @@
 #include <cstddef>
 #include <list>
 #include <mutex>
-#include <string>
-#include <string_view>
 #include <unordered_map>
 
 #include "chronohook/rate_limiter.hpp"
+#include "chronohook/source_key.hpp"
 
 namespace chronohook {
 
@@ -24,13 +23,13 @@ class SourceRateLimiter {
 
   // True when `source` may spend one more token at `now`. When false,
   // `retry_after` is the seconds until it may try again.
-  bool allow(const std::string& source, Clock::time_point now, int& retry_after);
+  bool allow(const SourceKey& source, Clock::time_point now, int& retry_after);
 
   std::size_t size() const;
 
  private:
   struct Entry {
-    std::string source;
+    SourceKey source;
     TokenBucket bucket;
   };
   using Lru = std::list<Entry>;  // most recently seen first
@@ -39,7 +38,7 @@ class SourceRateLimiter {
   std::size_t capacity_;
   mutable std::mutex mutex_;
   Lru lru_;
-  std::unordered_map<std::string_view, Lru::iterator> by_source_;  // keys view into lru_
+  std::unordered_map<SourceKey, Lru::iterator, SourceKeyHash> by_source_;
 };
 
 }  // namespace chronohook

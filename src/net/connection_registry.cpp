@@ -1,6 +1,6 @@
 #include "connection_registry.hpp"
 
-#include <cstring>
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -10,7 +10,11 @@ SourceKey source_key(const boost::asio::ip::address& address) {
   // IPv4 in its IPv4-mapped form, so 192.0.2.1 and ::ffff:192.0.2.1 are one source.
   const auto v6 =
       address.is_v4() ? boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, address.to_v4()) : address.to_v6();
-  return source_key_of(v6.to_bytes());
+  SourceKey key = v6.to_bytes();
+  // One host usually owns a whole /64; counting addresses would let it pick
+  // a fresh one per connection.
+  if (!v6.is_v4_mapped()) std::fill(key.begin() + 8, key.end(), 0);
+  return key;
 }
 
 std::optional<std::uint64_t> ConnectionRegistry::add(const SourceKey& source) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 #include <boost/asio/ip/address.hpp>
@@ -52,6 +53,13 @@ class SessionBase {
  private:
   static constexpr std::int64_t kBusy = INT64_MAX;
   std::atomic<std::int64_t> idle_since_{kBusy};
+};
+
+// Who is on the other end of a connection.
+struct Peer {
+  std::string text;  // "192.0.2.7:51234", for log lines
+  SourceKey source;  // for per-source limits
+  std::uint64_t id;  // the connection's entry in state->connections
 };
 
 // A connection's source as the per-source cap counts it (the rule is in

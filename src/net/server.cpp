@@ -139,7 +139,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
     const auto remote = socket.remote_endpoint(peer_ec);
     if (peer_ec) return accept();  // gone already; the socket closes here
     std::string peer = endpoint_string(remote);
-    const auto id = state_->connections.add(source_key(remote.address()));
+    const SourceKey source = source_key(remote.address());
+    const auto id = state_->connections.add(source);
     if (!id) {
       // Before any TLS work: a source over its cap costs us one accept.
       state_->counters->connections_refused_source.fetch_add(1, std::memory_order_relaxed);
@@ -149,9 +150,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
     }
     socket.set_option(asio::ip::tcp::no_delay(true), peer_ec);
     if (tls_) {
-      start_tls_session(std::move(socket), *tls_, state_, std::move(peer), *id);
+      start_tls_session(std::move(socket), *tls_, state_, Peer{std::move(peer), source, *id});
     } else {
-      start_plain_session(std::move(socket), state_, std::move(peer), *id);
+      start_plain_session(std::move(socket), state_, Peer{std::move(peer), source, *id});
     }
     accept();
   }

@@ -38,25 +38,24 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
  public:
   // Plain HTTP.
-  Session(asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, std::string peer,
-          std::uint64_t id) requires(!kTls)
-      : stream_(std::move(socket)), state_(std::move(state)), peer_(std::move(peer)), id_(id) {}
+  Session(asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, Peer peer) requires(!kTls)
+      : stream_(std::move(socket)), state_(std::move(state)), peer_(std::move(peer)) {}
 
   // TLS.
-  Session(asio::ip::tcp::socket&& socket, asio::ssl::context& ctx, std::shared_ptr<SharedState> state, std::string peer,
-          std::uint64_t id) requires(kTls)
-      : stream_(std::move(socket), ctx), state_(std::move(state)), peer_(std::move(peer)), id_(id) {}
+  Session(asio::ip::tcp::socket&& socket, asio::ssl::context& ctx, std::shared_ptr<SharedState> state,
+          Peer peer) requires(kTls)
+      : stream_(std::move(socket), ctx), state_(std::move(state)), peer_(std::move(peer)) {}
 
   ~Session() override {
     state_->counters->connections_open.fetch_sub(1, std::memory_order_relaxed);
-    state_->remove(id_);
+    state_->remove(peer_.id);
   }
 
   void start() {
     state_->counters->connections_open.fetch_add(1, std::memory_order_relaxed);
     // Until its first request is read, a connection may be evicted at the cap.
     set_evictable(std::chrono::steady_clock::now());
-    state_->connections.attach(id_, this->shared_from_this());
+    state_->connections.attach(peer_.id, this->shared_from_this());
     // Sessions run on their own strand; hop onto it before touching the stream.
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->begin(); });
   }
@@ -78,7 +77,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       if (!self->evictable_) return;
       self->evicted_ = true;
       self->state_->counters->connections_evicted.fetch_add(1, std::memory_order_relaxed);
-      spdlog::debug("idle connection evicted at max_connections peer={}", self->peer_);
+      spdlog::debug("idle connection evicted at max_connections peer={}", self->peer_.text);
       self->lowest().cancel();  // the pending read ends with operation_aborted and closes
     });
   }
@@ -115,7 +114,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (was_evicted(ec)) return;  // nothing to say yet: the socket closes with the session
     if (ec) {
       state_->counters->tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
-      spdlog::debug("tls handshake failed peer={} reason={}", peer_, ec.message());
+      spdlog::debug("tls handshake failed peer={} reason={}", peer_.text, ec.message());
       return;  // the stream closes with the session
     }
     wait_for_request();
@@ -174,9 +173,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (ec == http::error::end_of_stream || ec == http::error::partial_message) return;
     if (was_evicted(ec)) return close();
     // A parse error deserves an answer; a timeout or a vanished peer does not.
-    if (ec && ec.category() == http::make_error_code(http::error::bad_method).category()) {
-      return send_error(400, "malformed HTTP request");
-    }
+    if (ec && is_parse_error(ec)) return send_error(400, "malformed HTTP request");
     if (ec) return;
     ++requests_;
     set_busy();
@@ -194,7 +191,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (auto len = parser_->content_length()) head_.content_length = *len;
     head_.has_body = !parser_->is_done();
     head_.received = webhook::Clock::now();
-    head_.peer = peer_;
+    head_.source = peer_.source;
 
     auto decision = state_->handler.on_head(head_);
     if (auto* reply = std::get_if<webhook::Reply>(&decision)) return send(std::move(*reply));
@@ -320,7 +317,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         have_request ? std::string_view(parser_->get().method_string()) : std::string_view("-"),
         target.empty() ? std::string_view("-") : target.substr(0, target.find('?')), reply_.status, reply_.webhook,
         reply_.event, reply_.delivery, body_bytes_, bytes_out_,
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_), peer_});
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_),
+        peer_.text});
   }
 
   // Closes gracefully: TLS close_notify, then our FIN. A refused client may
@@ -370,8 +368,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   Stream stream_;
   std::shared_ptr<SharedState> state_;
-  std::string peer_;
-  std::uint64_t id_ = 0;
+  Peer peer_;
   Phase phase_ = Phase::kHandshake;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;

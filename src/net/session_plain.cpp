@@ -6,9 +6,8 @@ namespace chronohook::net {
 
 template class Session<PlainStream>;
 
-void start_plain_session(asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, std::string peer,
-                         std::uint64_t id) {
-  std::make_shared<Session<PlainStream>>(std::move(socket), std::move(state), std::move(peer), id)->start();
+void start_plain_session(asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, Peer peer) {
+  std::make_shared<Session<PlainStream>>(std::move(socket), std::move(state), std::move(peer))->start();
 }
 
 }  // namespace chronohook::net

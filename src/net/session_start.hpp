@@ -3,9 +3,8 @@
 // completion handler) is by far the heaviest thing to compile in the
 // project, so each stream type gets a translation unit of its own
 // (session_tls.cpp, session_plain.cpp) that instantiates it explicitly, and
-// the listener only calls these. `id` is the connection's entry in
-// state->connections, which the session attaches itself to and leaves when it
-// ends. Private to src/net.
+// the listener only calls these. The session attaches itself to its entry in
+// state->connections and leaves it when it ends. Private to src/net.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -18,9 +17,8 @@
 namespace chronohook::net {
 
 void start_tls_session(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context& tls,
-                       std::shared_ptr<SharedState> state, std::string peer, std::uint64_t id);
+                       std::shared_ptr<SharedState> state, Peer peer);
 
-void start_plain_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, std::string peer,
-                         std::uint64_t id);
+void start_plain_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, Peer peer);
 
 }  // namespace chronohook::net

@@ -7,8 +7,8 @@ namespace chronohook::net {
 template class Session<TlsStream>;
 
 void start_tls_session(asio::ip::tcp::socket&& socket, asio::ssl::context& tls, std::shared_ptr<SharedState> state,
-                       std::string peer, std::uint64_t id) {
-  std::make_shared<Session<TlsStream>>(std::move(socket), tls, std::move(state), std::move(peer), id)->start();
+                       Peer peer) {
+  std::make_shared<Session<TlsStream>>(std::move(socket), tls, std::move(state), std::move(peer))->start();
 }
 
 }  // namespace chronohook::net

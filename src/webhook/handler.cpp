@@ -8,7 +8,6 @@
 #include "chronohook/event_names.hpp"
 #include "chronohook/payload.hpp"
 #include "chronohook/query.hpp"
-#include "chronohook/source_key.hpp"
 
 namespace chronohook::webhook {
 namespace {
@@ -69,14 +68,12 @@ Handler::Handler(const Config& config, std::shared_ptr<Counters> counters)
 
 Handler::Handler(std::vector<Route> routes, Limits limits, unsigned verify_rate_per_minute,
                  std::shared_ptr<Counters> counters)
-    : routes_(std::move(routes)),
-      limits_(limits),
-      counters_(std::move(counters)),
-      verify_by_source_(std::make_unique<SourceRateLimiter>(limits_.verify_rate_per_minute_per_source,
-                                                            limits_.verify_sources_tracked)) {
+    : routes_(std::move(routes)), limits_(limits), counters_(std::move(counters)) {
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     by_path_.emplace(routes_[i].path, i);
     verify_limiters_.push_back(std::make_unique<RateLimiter>(verify_rate_per_minute));
+    verify_by_source_.push_back(
+        std::make_unique<SourceRateLimiter>(limits_.verify_rate_per_minute_per_source, limits_.verify_sources_tracked));
   }
 }
 
@@ -150,10 +147,7 @@ Reply Handler::verification(const Route& route, std::size_t index, std::string_v
   // The GET answer is an HMAC oracle keyed with the clinic's secret: bound it,
   // per source first so that one client cannot spend the webhook's budget.
   int retry_after = 0;
-  const SourceKey source = source_key_of_peer(head.peer);
-  std::string key(reinterpret_cast<const char*>(source.data()), source.size());
-  key += std::to_string(index);
-  if (!verify_by_source_->allow(key, head.received, retry_after)) {
+  if (!verify_by_source_[index]->allow(head.source, head.received, retry_after)) {
     Reply r = make_error(429, "too many verification requests from this address; try again later");
     r.retry_after_seconds = retry_after;
     return r;

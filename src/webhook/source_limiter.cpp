@@ -5,7 +5,7 @@ namespace chronohook {
 SourceRateLimiter::SourceRateLimiter(unsigned per_minute, std::size_t capacity)
     : per_minute_(per_minute), capacity_(capacity < 1 ? 1 : capacity) {}
 
-bool SourceRateLimiter::allow(const std::string& source, Clock::time_point now, int& retry_after) {
+bool SourceRateLimiter::allow(const SourceKey& source, Clock::time_point now, int& retry_after) {
   std::lock_guard lock(mutex_);
   auto found = by_source_.find(source);
   if (found != by_source_.end()) {
@@ -16,7 +16,7 @@ bool SourceRateLimiter::allow(const std::string& source, Clock::time_point now, 
       lru_.pop_back();
     }
     lru_.push_front(Entry{source, TokenBucket(per_minute_)});
-    by_source_.emplace(lru_.front().source, lru_.begin());
+    by_source_.emplace(source, lru_.begin());
   }
   TokenBucket& bucket = lru_.front().bucket;
   if (bucket.allow(now)) return true;
