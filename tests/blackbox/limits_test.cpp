@@ -202,6 +202,17 @@ TEST(Body, AMalformedChunkIsAnswered400AndLoggedLikeAHeaderError) {
   EXPECT_THAT(daemon.log_text(), HasSubstr("method=POST path=/webhook status=400 webhook=main event=TASK_CREATE"));
 }
 
+TEST(Headers, AMalformedHeaderFieldIsAnswered400AndClosed) {
+  Daemon daemon;
+  auto connection = daemon.connect();
+  const Response r = connection->send_raw("POST /webhook HTTP/1.1\r\nHost: localhost\r\nBad Header Name: x\r\n\r\n");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("malformed HTTP request"));
+  EXPECT_EQ(r.header("Connection").value_or(""), "close");
+  EXPECT_TRUE(connection->closed_by_peer());
+  EXPECT_EQ(daemon.send(signed_hook(kMainSecret)).status, 200);
+}
+
 TEST(Body, OversizeHeaderIsRefusedWithoutStoring) {
   Daemon daemon;
   Request r = signed_hook(kMainSecret, "TASK_CREATE");
