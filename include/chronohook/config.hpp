@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,33 @@ struct WebhookConfig {
   std::vector<Secret> accepted_secrets() const;
 };
 
+// [admin]: the second listener, for consumers (pull API) and operators.
+// Off unless the config has an [admin] table.
+struct AdminConfig {
+  bool enabled = false;
+  ListenAddress listen{"127.0.0.1", 9443};
+  // Both set: TLS. Neither: plain HTTP, allowed only on a loopback address.
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+  std::size_t readers = 4;  // read-only database connections; all busy: 503
+};
+
+// [[consumer]]: a program that reads events through the pull API.
+struct ConsumerConfig {
+  std::string name;
+  Secret token;  // at least 16 bytes; compared in constant time; never logged
+  std::string token_source;  // which key gave it, for check-config; never a value
+};
+
+// [retention]: optional; with no table every event is kept.
+struct RetentionConfig {
+  bool enabled = false;
+  std::optional<std::chrono::seconds> max_age;  // "30d"
+  std::optional<std::uint64_t> max_events;
+  // Never delete an event a configured consumer has not acknowledged.
+  bool keep_unacknowledged = true;
+};
+
 // A setting a CHRONOHOOK_* variable gave, for check-config to show.
 struct EnvSetting {
   std::string variable;  // CHRONOHOOK_SERVER_LISTEN
@@ -92,6 +120,9 @@ struct Config {
   StorageConfig storage;
   LogConfig log;
   std::vector<WebhookConfig> webhooks;
+  AdminConfig admin;
+  std::vector<ConsumerConfig> consumers;
+  RetentionConfig retention;
   // Things worth a warning at start-up that do not stop it (a secret file
   // others can read, plain HTTP). Never contain a secret.
   std::vector<std::string> warnings;

@@ -63,6 +63,29 @@ class EventStore {
   // failed, never both. Returns how many queued records were failed.
   std::size_t fail_pending();
 
+  // Maintenance work that must write (a consumer's cursor, a retention
+  // batch) runs on the writer thread and its connection, between hook
+  // batches, so the database keeps a single writer and a hook waits behind
+  // at most one task. Each task runs in its own BEGIN IMMEDIATE ... COMMIT,
+  // rolled back when it returns an error; `done` gets the outcome (on the
+  // writer thread, or at once on the caller's when refused). Keep tasks
+  // short: a retention pass is many small tasks, not one long one.
+  using Task = std::function<Status(sqlite::Database&)>;
+  using TaskDone = std::function<void(Status)>;
+  // Refused at once (done with an error) when the store is stopping or
+  // kMaxTasks tasks are already waiting.
+  void submit_task(Task task, TaskDone done);
+  static constexpr std::size_t kMaxTasks = 1024;
+
+  // "Committed up to seq N": called on the writer thread after each commit
+  // that stored at least one new row, with the highest seq committed so far.
+  // Long-polling readers hang on it. Must not block: post elsewhere. Add
+  // listeners before traffic starts; they live as long as the store.
+  using CommitListener = std::function<void(std::int64_t committed_seq)>;
+  void add_commit_listener(CommitListener listener);
+  // The highest seq of any committed row (at open: what the file holds).
+  std::int64_t committed_seq() const { return committed_seq_.load(); }
+
   StoreStats stats() const;
   std::size_t queued() const;
 
@@ -70,6 +93,10 @@ class EventStore {
   struct Pending {
     EventRecord record;
     Completion done;
+  };
+  struct PendingTask {
+    Task task;
+    TaskDone done;
   };
 
   EventStore(sqlite::Database db, sqlite::Statement insert, sqlite::Statement repeat, sqlite::Statement conflicting,
@@ -83,6 +110,8 @@ class EventStore {
   Result<AppendOutcome> append(const EventRecord& record);
   Result<AppendOutcome> append_conflicting(const EventRecord& record);
   void rollback_if_open();
+  void run_task(PendingTask& task);           // writer_tasks.cpp
+  void announce_commit(std::int64_t max_seq);  // writer_tasks.cpp
   // SQLite's busy handler on the writer's connection: busy_timeout, unless
   // fail_pending() asks it to give up.
   static int on_busy(void* self, int count);
@@ -101,6 +130,9 @@ class EventStore {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;
+  std::deque<PendingTask> tasks_;
+  std::vector<CommitListener> listeners_;  // added under mutex_ before traffic; read by the writer
+  std::atomic<std::int64_t> committed_seq_{0};
   bool stopping_ = false;
   StoreStats stats_;
   std::thread writer_;

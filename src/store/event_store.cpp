@@ -134,6 +134,12 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config
   // Replaces the busy_timeout pragma's handler (same bound) with one that
   // fail_pending() can cut short.
   sqlite3_busy_handler(store->db_.handle(), &EventStore::on_busy, store.get());
+  {
+    auto last = store->db_.prepare("SELECT coalesce(max(seq), 0) FROM events");
+    if (!last) return Error{"store: " + last.error().message};
+    if (auto step = last->step(); !step) return Error{"store: cannot read the last seq: " + step.error().message};
+    store->committed_seq_.store(last->column_int(0));
+  }
   if (auto st = store->start_checkpointer(config.path); !st) return st.error();
   store->writer_ = std::thread([raw = store.get()] { raw->run(); });
   return store;
@@ -189,14 +195,17 @@ void EventStore::stop() {
 
 std::size_t EventStore::fail_pending() {
   std::deque<Pending> failing;
+  std::deque<PendingTask> failing_tasks;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     give_up_.store(true);
     failing.swap(queue_);
+    failing_tasks.swap(tasks_);
   }
   wake_.notify_all();
   for (Pending& item : failing) item.done(failed("the receiver is shutting down"));
+  for (PendingTask& task : failing_tasks) task.done(Error{"the receiver is shutting down"});
   return failing.size();
 }
 
@@ -230,32 +239,17 @@ std::size_t EventStore::queued() const {
   return queue_.size();
 }
 
-void EventStore::run() {
-  std::vector<Pending> batch;
-  batch.reserve(max_batch_);
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is committed
-      // Take what is waiting now, never wait for more: an idle receiver
-      // commits a lone hook at once.
-      while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      ++stats_.batches;
-      if (batch.size() > stats_.largest_batch) stats_.largest_batch = batch.size();
-    }
-    commit_batch(batch);
-    batch.clear();
-  }
-}
-
 void EventStore::commit_batch(std::vector<Pending>& batch) {
   std::vector<AppendOutcome> outcomes;
   std::size_t failed_item = batch.size();
   if (commit_group(batch, outcomes, failed_item)) {
+    std::int64_t max_seq = 0;
+    for (const AppendOutcome& o : outcomes) {
+      if (o.kind == AppendOutcome::Kind::kStored) max_seq = std::max(max_seq, o.seq);
+    }
+    // Readers learn of the rows before the senders get their 200: a consumer
+    // long-polling never hears of a hook later than drchrono does.
+    if (max_seq != 0) announce_commit(max_seq);
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
     return;
   }
@@ -266,7 +260,15 @@ void EventStore::commit_batch(std::vector<Pending>& batch) {
   if (failed_item < batch.size() && batch.size() > 1) {
     // One record broke the group: commit the others on their own so a single
     // bad row cannot make its neighbours wait hours for drchrono's retry.
-    for (Pending& item : batch) item.done(commit_one(item));
+    std::int64_t max_seq = 0;
+    std::vector<AppendOutcome> singles;
+    singles.reserve(batch.size());
+    for (Pending& item : batch) {
+      singles.push_back(commit_one(item));
+      if (singles.back().kind == AppendOutcome::Kind::kStored) max_seq = std::max(max_seq, singles.back().seq);
+    }
+    if (max_seq != 0) announce_commit(max_seq);
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(singles[i]));
     return;
   }
   const std::string why = outcomes.empty() ? std::string("commit failed") : outcomes.front().error;
