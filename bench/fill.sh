@@ -9,16 +9,22 @@
 # The fill goes straight to SQLite, not through the daemon: the schema comes
 # from `chronohook migrate` (so it is exactly the daemon's), then the sqlite3
 # shell inserts rows built from bench/hook-body.fmt (the body wrk sends) in
-# large transactions with the journal and fsync off. That is for the fill
-# only: the measurement runs the daemon with its production settings (WAL,
-# synchronous=FULL, access log on).
+# large transactions with the journal and fsync off: a mix of event names,
+# 50,000 synthetic patients, received_at over the last FILL_DAYS days. That
+# is for the fill only: the measurement runs the daemon with its production
+# settings (WAL, synchronous=FULL, access log on). FILL_ONLY=1 just makes
+# the database (bench/consumers.sh reads it).
 #
 # Environment (defaults in brackets):
 #   FILL_ROWS        rows to fill [10000000]
 #   FILL_CHUNK       rows per fill transaction [1000000]
 #   FILL_DIR         where the filled database lives [bench/out/fill]
 #   FILL_KEEP        1 keeps the filled database for the next run (it is
-#                    reused when it already holds FILL_ROWS rows) [0]
+#                    reused when it already holds FILL_ROWS rows made by
+#                    this version of the fill) [0]
+#   FILL_ONLY        1 fills (or finds) the database, keeps it and stops:
+#                    what bench/consumers.sh runs first [0]
+#   FILL_DAYS        the days received_at spans, ending at the fill [180]
 #   FILL_ROUNDS      empty/filled measurement pairs [2]
 #   FILL_WARM        1 reads the filled database's index into the page cache
 #                    before measuring (the steady state of a running
@@ -38,6 +44,9 @@ FILL_CHUNK=${FILL_CHUNK:-1000000}
 FILL_DIR=$(realpath -m "${FILL_DIR:-$BENCH_DIR/out/fill}") # configs name the database by absolute path
 FILL_KEEP=${FILL_KEEP:-0}
 FILL_ROUNDS=${FILL_ROUNDS:-2}
+FILL_ONLY=${FILL_ONLY:-0}
+FILL_DAYS=${FILL_DAYS:-180}
+[[ $FILL_ONLY == 1 ]] && FILL_KEEP=1
 BENCH_SECONDS=${BENCH_SECONDS:-20}
 BENCH_WARMUP=${BENCH_WARMUP:-3}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-32}
@@ -48,7 +57,7 @@ BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-$REPO_DIR/build-bench}
 OUT=$BENCH_DIR/out/fill-$(date +%Y%m%d-%H%M%S)
 
 [[ ${FILL_WARM:-1} =~ ^(0|1|cold)$ ]] || die "FILL_WARM must be 0, 1 or cold, not '${FILL_WARM}'"
-for v in FILL_ROWS FILL_CHUNK FILL_ROUNDS BENCH_SECONDS BENCH_CONNECTIONS BENCH_THREADS; do
+for v in FILL_ROWS FILL_CHUNK FILL_ROUNDS FILL_DAYS BENCH_SECONDS BENCH_CONNECTIONS BENCH_THREADS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
 
@@ -57,10 +66,14 @@ mkdir -p "$FILL_DIR" "$OUT"
 WORK=$OUT/work
 mkdir -p "$WORK"
 FILLED=$FILL_DIR/filled.db
+# What the fill writes. A database filled by another version (one event
+# name, no consumer indexes) is refilled rather than reused.
+FILL_VERSION="2 events-mix rows=$FILL_ROWS days=$FILL_DAYS"
+FILL_MARK=$FILLED.fill-version
 install_traps
 # A half-made fill is useless, and a finished one is 20 GB: remove it unless
 # asked to keep it.
-trap 'stop_all; rm -rf "$WORK"; [[ $FILL_KEEP == 1 ]] || rm -f "$FILLED" "$FILLED-wal" "$FILLED-shm" "$FILLED-journal"' EXIT
+trap 'stop_all; rm -rf "$WORK"; [[ $FILL_KEEP == 1 ]] || rm -f "$FILLED" "$FILLED-wal" "$FILLED-shm" "$FILLED-journal" "$FILL_MARK"' EXIT
 
 prepare_chronohook "$OUT/build.log"
 
@@ -80,7 +93,7 @@ migrate_db() {
 
 # Rows already there: max(seq) reads one page, count(*) would scan 20 GB.
 filled_rows() {
-  [[ -f $FILLED ]] || {
+  [[ -f $FILLED && $(cat "$FILL_MARK" 2>/dev/null) == "$FILL_VERSION" ]] || {
     echo 0
     return
   }
@@ -88,47 +101,91 @@ filled_rows() {
 }
 
 fill() {
-  # ~1.7 KB payload + ~150 B of other columns + index entry, and 10 % slack.
-  local need_mb=$((FILL_ROWS * 2100 * 11 / 10 / 1000000)) avail_mb
+  # ~2 KB payload + ~150 B of other columns + five index entries, and 10 %
+  # slack.
+  local need_mb=$((FILL_ROWS * 2500 * 11 / 10 / 1000000)) avail_mb
   avail_mb=$(df -Pm "$FILL_DIR" | awk 'NR == 2 { print $4 }')
   ((avail_mb > need_mb + 2048)) ||
     die "filling $FILL_ROWS rows needs about $need_mb MB in $FILL_DIR, and only $avail_mb MB are free (set FILL_DIR or FILL_ROWS)"
   log "filling $FILLED to $FILL_ROWS rows (about $((need_mb / 1024)) GB; $((avail_mb / 1024)) GB free)"
-  rm -f "$FILLED" "$FILLED-wal" "$FILLED-shm" "$FILLED-journal"
+  rm -f "$FILLED" "$FILLED-wal" "$FILLED-shm" "$FILLED-journal" "$FILL_MARK"
   migrate_db "$FILLED"
 
   # payload_sha256 is a placeholder (the sqlite3 shell has no SHA-256): it is
   # only ever compared for a repeated delivery id, and no measured hook
   # reuses a fill id.
-  # One sqlite3 process, so its 1 GB page cache (which holds the whole
-  # (webhook, delivery_id) index) lasts across the chunks. Delivery ids
-  # start with a multiplicative hash of the row number: they are spread over
-  # the index the way random (UUID-like) ids are, so the filled index is as
-  # fragmented as a real one, not a neat append-only run.
-  local script=$WORK/fill.sql start=1 end started=$SECONDS
+  # One sqlite3 process, so its 2 GB page cache (which holds the
+  # (webhook, delivery_id) index and the three consumer indexes) lasts
+  # across the chunks. The indexes stay in place during the fill, so they
+  # are as fragmented as ones a running receiver built.
+  #
+  # Every row derives from x, a multiplicative hash of the row number (its
+  # bits are spread, unlike i's):
+  # - delivery ids start with x, so they are spread over the index the way
+  #   random (UUID-like) ids are, not a neat append-only run;
+  # - the event name comes from x's top bits, with a mix like a practice's
+  #   (appointments most, then patient updates, notes, billing, tasks);
+  # - the patient from 50,000, none for TASK_* (drchrono sends no patient
+  #   for tasks); payloads are bench/hook-body.fmt (~1.7 KB), patient events
+  #   ~1.5 KB more and clinical notes ~0.6 KB more (a synthetic padding
+  #   field), ~2 KB on average;
+  # - received_at runs evenly over the FILL_DAYS days before the fill, in
+  #   seq order, as a receiver's would.
+  local script=$WORK/fill.sql start=1 end started=$SECONDS t0 step
+  t0=$(($(date +%s) - FILL_DAYS * 86400))
+  step=$(awk -v d="$FILL_DAYS" -v n="$FILL_ROWS" 'BEGIN { printf "%.6f", d * 86400 / n }')
   {
     echo "PRAGMA journal_mode = DELETE;" # leave WAL, so that OFF is allowed
     echo "PRAGMA journal_mode = OFF;"    # fill only: a crash means refilling
     echo "PRAGMA synchronous = OFF;"
-    echo "PRAGMA cache_size = -1048576;"
+    echo "PRAGMA cache_size = -2097152;"
     echo "CREATE TEMP TABLE fmt AS SELECT rtrim(CAST(readfile('$BENCH_DIR/hook-body.fmt') AS TEXT), char(10)) AS t;"
     while ((start <= FILL_ROWS)); do
       end=$((start + FILL_CHUNK - 1))
       ((end <= FILL_ROWS)) || end=$FILL_ROWS
       cat <<SQL
 BEGIN;
-WITH RECURSIVE n(i) AS (SELECT $start UNION ALL SELECT i + 1 FROM n WHERE i < $end)
+WITH RECURSIVE n(i) AS (SELECT $start UNION ALL SELECT i + 1 FROM n WHERE i < $end),
+h AS (SELECT i, (i * 2654435761) % 4294967296 AS x FROM n),
+r AS (
+  SELECT i, x,
+         CASE
+           WHEN x / 42949673 < 40 THEN 'APPOINTMENT_MODIFY'
+           WHEN x / 42949673 < 55 THEN 'APPOINTMENT_CREATE'
+           WHEN x / 42949673 < 58 THEN 'APPOINTMENT_DELETE'
+           WHEN x / 42949673 < 70 THEN 'PATIENT_MODIFY'
+           WHEN x / 42949673 < 73 THEN 'PATIENT_CREATE'
+           WHEN x / 42949673 < 75 THEN 'PATIENT_PROBLEM_MODIFY'
+           WHEN x / 42949673 < 76 THEN 'PATIENT_MEDICATION_MODIFY'
+           WHEN x / 42949673 < 82 THEN 'CLINICAL_NOTE_LOCK'
+           WHEN x / 42949673 < 83 THEN 'CLINICAL_NOTE_UNLOCK'
+           WHEN x / 42949673 < 88 THEN 'LINE_ITEM_CREATE'
+           WHEN x / 42949673 < 92 THEN 'LINE_ITEM_MODIFY'
+           WHEN x / 42949673 < 94 THEN 'LAB_ORDER_CREATE'
+           WHEN x / 42949673 < 97 THEN 'TASK_CREATE'
+           ELSE 'TASK_MODIFY'
+         END AS event,
+         7000000 + (x / 97) % 50000 AS patient,
+         strftime('%Y-%m-%dT%H:%M:%fZ', $t0 + i * $step, 'unixepoch') AS at
+  FROM h
+),
+b AS (
+  SELECT r.*, printf(t, 8000000000 + i, patient, 1 + i % 12, 1 + i % 28, 8 + i % 10, (i * 5) % 60, i % 60) AS body,
+         CASE WHEN event LIKE 'PATIENT%' THEN 1500 WHEN event LIKE 'CLINICAL_NOTE%' THEN 600 ELSE 0 END AS pad
+  FROM r, temp.fmt
+)
 INSERT INTO events (webhook, delivery_id, event, received_at, payload,
                     object_id, patient_id, practice_group_id, attempts, last_seen_at, payload_sha256)
 SELECT 'main',
-       printf('%08x-fill-%d', (i * 2654435761) % 4294967296, i),
-       'APPOINTMENT_MODIFY',
-       strftime('%Y-%m-%dT%H:%M:%fZ', 1700000000 + i * 6, 'unixepoch'),
-       printf(t, 8000000000 + i, 7000000 + i % 50000, 1 + i % 12, 1 + i % 28, 8 + i % 10, (i * 5) % 60, i % 60),
-       8000000000 + i, 7000000 + i % 50000, 990001, 1,
-       strftime('%Y-%m-%dT%H:%M:%fZ', 1700000000 + i * 6, 'unixepoch'),
-       zeroblob(32)
-FROM n, temp.fmt;
+       printf('%08x-fill-%d', x, i),
+       event,
+       at,
+       CASE WHEN pad = 0 THEN body
+            ELSE substr(body, 1, length(body) - 1) || ',"synthetic_padding":"' || printf('%.*c', pad, 'x') || '"}' END,
+       8000000000 + i,
+       CASE WHEN event LIKE 'TASK%' THEN NULL ELSE patient END,
+       990001, 1, at, zeroblob(32)
+FROM b;
 COMMIT;
 .print filled $end
 SQL
@@ -158,6 +215,7 @@ SQL
   # Flush the fill's dirty pages now: their write-back would otherwise
   # compete with the measured fsyncs.
   sync "$FILLED"
+  echo "$FILL_VERSION" >"$FILL_MARK"
   log "filled $FILL_ROWS rows in $((SECONDS - started)) s; $(du -h "$FILLED" | cut -f1) on disk"
 }
 
@@ -166,6 +224,11 @@ if ((have >= FILL_ROWS)); then
   log "reusing $FILLED ($have rows)"
 else
   fill
+fi
+
+if [[ $FILL_ONLY == 1 ]]; then
+  log "$FILLED is ready (FILL_ONLY=1: not measuring)"
+  exit 0
 fi
 
 RESULTS=$OUT/results.tsv

@@ -30,7 +30,7 @@ NR == 1 {
     else if ($col["check"] != "OK") unread[k] += $col["rows"] - $col["ok"]
   }
   if (r == 1) per_commit[k] = $col["rows_per_commit"]
-  if (!(t in seen_target)) { seen_target[t] = 1; targets[++nt] = t }
+  if (!(t in seen_target)) { seen_target[t] = 1; targets[++nt] = t; if (length(t) > tw) tw = length(t) }
   if (!(s in seen_shape)) { seen_shape[s] = 1; shapes[++ns] = s }
 }
 
@@ -66,28 +66,30 @@ function target_line(label, shown, limit_text, value, op, limit) {
 }
 
 END {
+  # The target column fits the longest name (chronohook+idx-received-at).
+  tw = tw > 16 ? tw : 16
   # srv, wrk, other: CPU cores used by the server, by wrk, and by anything
   # else on the machine during the run.
-  printf "%-16s %-9s %8s %7s %7s %7s %6s %8s %6s %6s %6s %8s %8s  %-14s %s\n", "target", "shape", "req/s", "p50 ms",
+  printf "%-" tw "s %-9s %8s %7s %7s %7s %6s %8s %6s %6s %6s %8s %8s  %-14s %s\n", "target", "shape", "req/s", "p50 ms",
     "p99 ms", "non-2xx", "errors", "conn/req", "srv", "wrk", "other", "idle MiB", "peak MiB", "rows/commit",
     "rows vs 2xx"
   for (i = 1; i <= nk; i++) {
     k = order[i]
-    printf "%-16s %-9s %8d %7.2f %7.2f %7d %6d %8.2f %6.2f %6.2f %6.2f %8s %8s  %-14s %s\n", tname[k], sname[k],
+    printf "%-" tw "s %-9s %8d %7.2f %7.2f %7d %6d %8.2f %6.2f %6.2f %6.2f %8s %8s  %-14s %s\n", tname[k], sname[k],
       med(k, "rps"), med(k, "p50_ms"), med(k, "p99_ms"), non2xx[k], errors[k], med(k, "conn_per_req"),
       med(k, "srv_cores"), med(k, "wrk_cores"), med(k, "other_cores"), mib(med(k, "idle_rss_kb")), mib(med(k, "peak_rss_kb")),
       per_commit[k], check_text(k)
   }
 
   print ""
-  printf "%-32s", "req/s ratio"
+  printf "%-" (2 * tw) "s", "req/s ratio"
   for (s = 1; s <= ns; s++) printf " %10s", shapes[s]
   print ""
   for (c = 1; c <= nt; c++) {
     if (targets[c] !~ /^chronohook/) continue
     for (o = 1; o <= nt; o++) {
       if (o == c) continue
-      printf "%-32s", targets[c] " / " targets[o]
+      printf "%-" (2 * tw) "s", targets[c] " / " targets[o]
       for (s = 1; s <= ns; s++) {
         r = ratio(rps(targets[c], shapes[s]), rps(targets[o], shapes[s]))
         printf " %10s", r == "" ? "-" : sprintf("%.2fx", r)

@@ -20,6 +20,10 @@
 #   BENCH_B_BINARY     another chronohook binary, run as target chronohook-b
 #                      with the same settings as chronohook: an A/B of two
 #                      builds in the same run, rounds alternating []
+#
+# A target chronohook+NAME is chronohook with bench/sql/NAME.sql run on its
+# fresh database after `chronohook migrate` (e.g. chronohook+idx-none drops
+# the consumer indexes): an A/B of schema variants with one binary.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -41,12 +45,16 @@ BENCH_KEEP=${BENCH_KEEP:-0}
 for target in $BENCH_TARGETS; do
   case "$target" in
     chronohook | chronohook-nolog | nginx | node | flask) ;;
+    chronohook+*)
+      [[ ${target#chronohook+} =~ ^[A-Za-z0-9_-]+$ && -f $BENCH_DIR/sql/${target#chronohook+}.sql ]] ||
+        die "target $target needs bench/sql/${target#chronohook+}.sql (SQL run after chronohook migrate)"
+      ;;
     chronohook-b)
       [[ -n ${BENCH_B_BINARY:-} && -x ${BENCH_B_BINARY:-} ]] ||
         die "target chronohook-b needs BENCH_B_BINARY, an executable chronohook binary"
       BENCH_B_BINARY=$(realpath "$BENCH_B_BINARY")
       ;;
-    *) die "unknown target '$target' (chronohook chronohook-nolog chronohook-b nginx node flask)" ;;
+    *) die "unknown target '$target' (chronohook chronohook-nolog chronohook-b chronohook+NAME nginx node flask)" ;;
   esac
 done
 for shape in $BENCH_SHAPES; do
@@ -110,13 +118,17 @@ TARGET_PID=
 start_target() {
   local target=$1 dir=$2 port=$3
   case "$target" in
-    chronohook | chronohook-nolog | chronohook-b)
+    chronohook | chronohook-nolog | chronohook-b | chronohook+*)
       local access_log=true binary=$CHRONOHOOK
       [[ $target == chronohook-nolog ]] && access_log=false
       [[ $target == chronohook-b ]] && binary=$BENCH_B_BINARY
       write_chronohook_config "$dir/chronohook.toml" "$port" "$CERT" "$KEY" "$dir/events.db" "$access_log"
       "$binary" migrate --config "$dir/chronohook.toml" >"$dir/migrate.log" 2>&1 ||
         die "chronohook migrate failed (see $dir/migrate.log)"
+      if [[ $target == chronohook+* ]]; then
+        sql -bail "$dir/events.db" ".read $BENCH_DIR/sql/${target#chronohook+}.sql" >>"$dir/migrate.log" 2>&1 ||
+          die "bench/sql/${target#chronohook+}.sql failed (see $dir/migrate.log)"
+      fi
       start_bg "$dir/server.log" "$binary" serve --config "$dir/chronohook.toml"
       ;;
     nginx)
