@@ -168,8 +168,10 @@ def drain(api, name, start, count, parse, limit, stop=None):
 
 def cmd_drain_api(a):
     api = Admin(a.admin, a.token_file)
+    cpu = time.process_time()
     got, secs, last = drain(api, a.consumer, a.start, a.events, a.parse, a.limit)
-    result(events=got, seconds="%.3f" % secs, events_per_s="%.0f" % (got / secs), last_seq=last)
+    result(events=got, seconds="%.3f" % secs, events_per_s="%.0f" % (got / secs), last_seq=last,
+           client_cores="%.2f" % ((time.process_time() - cpu) / secs))
 
 
 def cmd_drain_sqlite(a):
@@ -177,6 +179,7 @@ def cmd_drain_sqlite(a):
     cols = ("seq, webhook, delivery_id, event, received_at, last_seen_at, attempts, object_id, patient_id, "
             "practice_group_id, payload")
     got, cursor = 0, a.start
+    cpu = time.process_time()
     t = time.perf_counter()
     while got < a.events:
         rows = db.execute("SELECT %s FROM events WHERE seq > ? ORDER BY seq LIMIT ?" % cols,
@@ -191,18 +194,20 @@ def cmd_drain_sqlite(a):
         got += len(page)
         cursor = page[-1]["seq"]
     secs = time.perf_counter() - t
-    result(events=got, seconds="%.3f" % secs, events_per_s="%.0f" % (got / secs), last_seq=cursor)
+    result(events=got, seconds="%.3f" % secs, events_per_s="%.0f" % (got / secs), last_seq=cursor,
+           client_cores="%.2f" % ((time.process_time() - cpu) / secs))
 
 
 def cmd_drain_loop(a):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     api = Admin(a.admin, a.token_file)
-    total, secs = 0, 0.0
+    total, secs, cpu = 0, 0.0, time.process_time()
     while not stop.is_set():
         got, s, _ = drain(api, a.consumer, a.start, a.events, False, a.limit, stop)
         total, secs = total + got, secs + s
-    result(events=total, seconds="%.3f" % secs, events_per_s="%.0f" % (total / secs if secs else 0))
+    result(events=total, seconds="%.3f" % secs, events_per_s="%.0f" % (total / secs if secs else 0),
+           client_cores="%.2f" % ((time.process_time() - cpu) / secs if secs else 0))
 
 
 def cmd_longpoll(a):
@@ -302,8 +307,9 @@ def cmd_report(a):
         for name, label in labels:
             rs = pick("drain", name)
             rate[name] = med(r["events_per_s"] for r in rs)
-            print("  %-44s %9.0f events/s  (rounds %s; server %.2f cores)" % (
-                label, rate[name], " ".join(r["events_per_s"] for r in rs), med(r["srv_cores"] for r in rs)))
+            print("  %-44s %9.0f events/s  (rounds %s; server %.2f, client %.2f cores)" % (
+                label, rate[name], " ".join(r["events_per_s"] for r in rs), med(r["srv_cores"] for r in rs),
+                med(r["client_cores"] for r in rs)))
         print("  %-44s %9.0f  target >= 50000: %s" % ("API rate (bytes only)", rate["api"],
                                                      verdict(rate["api"] >= 50000)))
         for name in ("api", "api-json"):
@@ -318,7 +324,8 @@ def cmd_report(a):
             print("  %-30s %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  server %.2f cores  (rounds %s)" % (
                 label, v, med(r["p50_ms"] for r in rs), med(r["p99_ms"] for r in rs), med(r["srv_cores"] for r in rs),
                 " ".join(r["req_per_s"] for r in rs)))
-        print("  consumer meanwhile: %.0f events/s" % med(r["drain_events_per_s"] for r in cons))
+        print("  consumer meanwhile: %.0f events/s, its client %.2f cores" % (
+            med(r["drain_events_per_s"] for r in cons), med(r["drainer_cores"] for r in cons)))
         print("  with / alone: %.2fx  target >= 0.80x: %s" % (c_rps / a_rps, verdict(c_rps / a_rps >= 0.8)))
         print()
     for r in pick("longpoll", "longpoll"):

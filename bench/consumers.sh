@@ -164,10 +164,15 @@ part_latency() {
   max=$(max_seq "$FILLED")
   local api=("${CLIENT[@]}" latency-api --admin "$ADMIN" --token-file "$WORK/read.token" --max-seq "$max")
   local cli=("${CLIENT[@]}" latency-cli --max-seq "$max" --samples "$CONS_CLI_SAMPLES")
+  local has_cli=1
+  "$CHRONOHOOK" events list --help 2>/dev/null | grep -q -- --after || {
+    has_cli=0
+    log "this chronohook has no 'events list': CLI latencies skipped"
+  }
   record latency 1 "api-after" "${api[@]}" --samples "$CONS_SAMPLES"
-  record latency 1 "cli-after" "${cli[@]}" -- "$CHRONOHOOK" events list --config "$CONFIG"
+  ((has_cli == 0)) || record latency 1 "cli-after" "${cli[@]}" -- "$CHRONOHOOK" events list --config "$CONFIG"
   record latency 1 "api-patient" "${api[@]}" --samples "$CONS_SAMPLES" --patient
-  record latency 1 "cli-patient" "${cli[@]}" --patient -- "$CHRONOHOOK" events list --config "$CONFIG"
+  ((has_cli == 0)) || record latency 1 "cli-patient" "${cli[@]}" --patient -- "$CHRONOHOOK" events list --config "$CONFIG"
 }
 
 part_drain() {
@@ -194,7 +199,7 @@ ingest_once() {
   local out=$OUT/wrk-ingest-$label-$round.txt
   cpu_mark
   run_wrk keepalive "$BENCH_SECONDS" "$HOOK_URL" "run-$(random_prefix)" "$out"
-  local cpu drained=-
+  local cpu drained=- drainer_cores=-
   cpu=$(cpu_since)
   if [[ -n $drainer ]]; then
     kill -TERM "$drainer" 2>/dev/null || true
@@ -202,11 +207,12 @@ ingest_once() {
     forget_pid "$drainer"
     drained=$(sed -n 's/^CONS_RESULT .*events_per_s=\([0-9]*\).*/\1/p' "$WORK/drain-loop.out")
     [[ -n $drained ]] || die "the draining consumer printed no result (see $WORK/drain-loop.out)"
+    drainer_cores=$(sed -n 's/^CONS_RESULT .*client_cores=\([0-9.]*\).*/\1/p' "$WORK/drain-loop.out")
   fi
   local p50 p99
   p50=$(awk -v v="$(wrk_field "$out" p50_us)" 'BEGIN { printf "%.2f", v / 1000 }')
   p99=$(awk -v v="$(wrk_field "$out" p99_us)" 'BEGIN { printf "%.2f", v / 1000 }')
-  echo "ingest round=$round name=$label req_per_s=$(wrk_rps "$out") p50_ms=$p50 p99_ms=$p99 non2xx=$(wrk_field "$out" non2xx) drain_events_per_s=$drained $cpu" >>"$RESULTS"
+  echo "ingest round=$round name=$label req_per_s=$(wrk_rps "$out") p50_ms=$p50 p99_ms=$p99 non2xx=$(wrk_field "$out" non2xx) drain_events_per_s=$drained drainer_cores=$drainer_cores $cpu" >>"$RESULTS"
   log "ingest / $label (round $round): $(wrk_rps "$out") req/s, p99 $p99 ms, consumer $drained events/s"
 }
 
