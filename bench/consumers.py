@@ -286,8 +286,10 @@ def cmd_report(a):
         return "met" if ok else "MISSED"
 
     lat = [("api-after", "GET /v1/events?after=N&limit=100"),
+           ("api-after-again", "  the same N again (rows cached)"),
            ("cli-after", "events list --after N --limit 100 --jsonl"),
            ("api-patient", "GET /v1/events?patient=P&limit=100"),
+           ("api-patient-again", "  the same P again (rows cached)"),
            ("cli-patient", "events list --patient P --limit 100 --jsonl")]
     if any(pick("latency", n) for n, _ in lat):
         print("%-46s %6s %8s %8s %8s %8s %8s  %s" % ("latency, random N or P", "n", "p50 ms", "p90 ms", "p99 ms",

@@ -122,6 +122,12 @@ sql "$FILLED" "SELECT count(*) FROM events INDEXED BY events_delivery WHERE conf
 sql "$FILLED" "SELECT sum(length(payload)) FROM events WHERE seq <= $((2 * CONS_DRAIN_EVENTS));" >/dev/null
 log "read the delivery index and the first $((2 * CONS_DRAIN_EVENTS)) rows into the page cache in $((SECONDS - warm)) s"
 
+# How much of the database the page cache holds: reads by random seq or
+# patient go to the disk for the rest.
+RESIDENT=$(fincore --bytes --noheadings --output RES,SIZE "$FILLED" 2>/dev/null |
+  awk '{ printf "%.1f of %.1f GiB (%.0f %%)", $1 / 2^30, $2 / 2^30, 100 * $1 / $2 }') || RESIDENT=unknown
+log "page cache: $RESIDENT of the database resident"
+
 RESULTS=$OUT/results.txt
 : >"$RESULTS"
 FSYNC=$(fsync_probe "$WORK")
@@ -169,10 +175,17 @@ part_latency() {
     has_cli=0
     log "this chronohook has no 'events list': CLI latencies skipped"
   }
-  record latency 1 "api-after" "${api[@]}" --samples "$CONS_SAMPLES"
-  ((has_cli == 0)) || record latency 1 "cli-after" "${cli[@]}" -- "$CHRONOHOOK" events list --config "$CONFIG"
-  record latency 1 "api-patient" "${api[@]}" --samples "$CONS_SAMPLES" --patient
-  ((has_cli == 0)) || record latency 1 "cli-patient" "${cli[@]}" --patient -- "$CHRONOHOOK" events list --config "$CONFIG"
+  # Each figure draws its own random N or P (its own seed), so that one does
+  # not read what the one before it just brought into the page cache; the
+  # API's are then repeated with the same draw ("again"): the same reads
+  # with the rows cached, to tell disk reads from the server's own time.
+  local cli_cmd=(-- "$CHRONOHOOK" events list --config "$CONFIG")
+  record latency 1 api-after "${api[@]}" --samples "$CONS_SAMPLES" --seed 1
+  record latency 1 api-after-again "${api[@]}" --samples "$CONS_SAMPLES" --seed 1
+  ((has_cli == 0)) || record latency 1 cli-after "${cli[@]}" --seed 2 "${cli_cmd[@]}"
+  record latency 1 api-patient "${api[@]}" --samples "$CONS_SAMPLES" --patient --seed 3
+  record latency 1 api-patient-again "${api[@]}" --samples "$CONS_SAMPLES" --patient --seed 3
+  ((has_cli == 0)) || record latency 1 cli-patient "${cli[@]}" --patient --seed 4 "${cli_cmd[@]}"
 }
 
 part_drain() {
@@ -245,6 +258,7 @@ tail -n 50 "$SERVER_LOG" >"$OUT/server.log"
 {
   echo "chronohook $REVISION: consumers on $(max_seq "$FILLED") events, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r)"
   echo "disk: $FSYNC; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "page cache before the first measurement: $RESIDENT of the database resident; $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM"
   echo "ingest load: wrk keep-alive, $BENCH_THREADS threads, $BENCH_CONNECTIONS connections, ${BENCH_SECONDS}s after ${BENCH_WARMUP}s warm-up"
   echo
   "${CLIENT[@]}" report "$RESULTS"

@@ -228,6 +228,8 @@ fi
 
 if [[ $FILL_ONLY == 1 ]]; then
   log "$FILLED is ready (FILL_ONLY=1: not measuring)"
+  rm -rf "$WORK"
+  rmdir "$OUT" 2>/dev/null || true # nothing to keep when nothing was built or filled
   exit 0
 fi
 
