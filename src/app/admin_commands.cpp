@@ -140,7 +140,8 @@ int migrate(const std::filesystem::path& config_file) {
     std::cerr << "migrate: " << db.error().message << "\n";
     return kExitRuntime;
   }
-  if (auto st = db->exec("PRAGMA journal_mode = WAL;"); !st) {
+  // auto_vacuum before WAL: see EventStore::open.
+  if (auto st = db->exec("PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"); !st) {
     std::cerr << "migrate: " << st.error().message << "\n";
     return kExitRuntime;
   }
