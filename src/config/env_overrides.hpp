@@ -35,6 +35,8 @@ inline constexpr std::array<std::string_view, 18> kServerKeys{"listen",
 inline constexpr std::array<std::string_view, 6> kStorageKeys{"path",           "synchronous", "busy_timeout_ms",
                                                               "queue_capacity", "max_batch",   "file_mode"};
 inline constexpr std::array<std::string_view, 2> kLogKeys{"level", "access_log"};
+inline constexpr std::array<std::string_view, 5> kRetentionKeys{"max_age", "max_events", "keep_unacknowledged",
+                                                                "interval", "batch_size"};
 inline constexpr std::array<std::string_view, 8> kWebhookKeys{
     "name", "path", "secret", "secret_file", "secret_env", "previous_secrets", "previous_secret_files", "verify"};
 // Only scalars can be overridden, and a webhook's name is how it is addressed.
@@ -64,6 +66,7 @@ struct EnvOverrides {
   Overrides server;
   Overrides storage;
   Overrides log;
+  Overrides retention;
   std::vector<Overrides> webhooks;  // parallel to the names passed in
 };
 
@@ -71,8 +74,8 @@ struct EnvOverrides {
 // that secret_env is ("[[webhook]] \"main\" secret_env (line 9)").
 using SecretEnvTargets = std::map<std::string, std::string, std::less<>>;
 
-// Sorts CHRONOHOOK_SERVER_*, _STORAGE_*, _LOG_* and _WEBHOOK_* variables into
-// per-table overrides. Every other variable whose name starts with
+// Sorts CHRONOHOOK_SERVER_*, _STORAGE_*, _LOG_*, _RETENTION_* and _WEBHOOK_*
+// variables into per-table overrides. Every other variable whose name starts with
 // CHRONOHOOK_, in any case, is an error naming it and the closest valid
 // name, so a misspelt override cannot go unnoticed. The exceptions are
 // CHRONOHOOK_CONFIG and the variables a secret_env (in the file or from an
