@@ -106,6 +106,20 @@ void print_settings(std::ostream& out, const Config& c) {
     p.source("previous secrets", std::to_string(w.previous_secrets.size()) + " (still accepted for POSTed hooks)");
     p.setting("verify", yes_no(w.verify), w.verify ? "GET challenges answered" : "GET challenges refused");
   }
+  if (c.admin.enabled) {
+    const bool tls = !c.admin.tls_cert.empty();
+    p.table("[admin]", "admin.");
+    p.setting("listen", c.admin.listen.to_string(), tls ? "https" : "plain http, loopback only");
+    p.setting("tls_cert", tls ? c.admin.tls_cert.string() : "-");
+    p.setting("tls_key", tls ? c.admin.tls_key.string() : "-");
+    p.setting("readers", c.admin.readers);
+  } else {
+    out << "[admin]\n  off (no [admin] table: no pull API)\n";
+  }
+  for (const ConsumerConfig& consumer : c.consumers) {
+    p.table("[[consumer]] \"" + consumer.name + "\"", "consumer." + consumer.name + ".");
+    p.source("token", "from " + consumer.token_source);
+  }
 }
 
 }  // namespace
@@ -119,6 +133,12 @@ int check_config(const std::filesystem::path& config_file) {
   if (config->server.tls) {
     if (auto ctx = tls::make_server_context(config->server.tls_cert, config->server.tls_key); !ctx) {
       std::cerr << "config: " << ctx.error().message << "\n";
+      return kExitConfig;
+    }
+  }
+  if (config->admin.enabled && !config->admin.tls_cert.empty()) {
+    if (auto ctx = tls::make_server_context(config->admin.tls_cert, config->admin.tls_key); !ctx) {
+      std::cerr << "config: [admin] " << ctx.error().message << "\n";
       return kExitConfig;
     }
   }

@@ -22,6 +22,7 @@
 
 #include <toml++/toml.h>
 
+#include "consumers.hpp"
 #include "env_overrides.hpp"
 #include "messages.hpp"
 #include "secrets.hpp"
@@ -69,8 +70,10 @@ struct Tables {
   const toml::table* server = nullptr;
   const toml::table* storage = nullptr;
   const toml::table* log = nullptr;
+  const toml::table* admin = nullptr;
   const toml::table* retention = nullptr;
   std::vector<const toml::table*> webhooks;
+  std::vector<const toml::table*> consumers;
 };
 
 Result<Tables> split_top_level(const toml::table& root) {
@@ -78,24 +81,30 @@ Result<Tables> split_top_level(const toml::table& root) {
   for (auto&& [key, node] : root) {
     const std::string_view k = key.str();
     const std::string line = line_of(node);
-    if (k == "server" || k == "storage" || k == "log" || k == "retention") {
+    if (k == "server" || k == "storage" || k == "log" || k == "admin" || k == "retention") {
       const toml::table* table = node.as_table();
       if (table == nullptr) {
         return Error{"config: " + std::string(k) + " (line " + line + ") must be a table: write [" + std::string(k) +
                      "] and its keys below it"};
       }
-      (k == "server" ? t.server : k == "storage" ? t.storage : k == "log" ? t.log : t.retention) = table;
-    } else if (k == "webhook") {
+      (k == "server"    ? t.server
+       : k == "storage" ? t.storage
+       : k == "log"     ? t.log
+       : k == "admin"   ? t.admin
+                        : t.retention) = table;
+    } else if (k == "webhook" || k == "consumer") {
+      const std::string name(k);
       const toml::array* array = node.as_array();
       if (array == nullptr) {
-        return Error{"config: webhook (line " + line +
-                     ") must be an array of tables: write [[webhook]] with two brackets, once per webhook"};
+        return Error{"config: " + name + " (line " + line + ") must be an array of tables: write [[" + name +
+                     "]] with two brackets, once per " + name};
       }
       for (const toml::node& element : *array) {
         if (element.as_table() == nullptr) {
-          return Error{"config: webhook (line " + line_of(element) + ") must be an array of tables: write [[webhook]]"};
+          return Error{"config: " + name + " (line " + line_of(element) + ") must be an array of tables: write [[" +
+                       name + "]]"};
         }
-        t.webhooks.push_back(element.as_table());
+        (k == "webhook" ? t.webhooks : t.consumers).push_back(element.as_table());
       }
     } else {
       // A table's name is shown like a key's: only when it looks like one.
@@ -106,7 +115,8 @@ Result<Tables> split_top_level(const toml::table& root) {
                                : node.is_array_of_tables()                    ? "table [[" + std::string(k) + "]]"
                                                                               : "table [" + std::string(k) + "]";
       return Error{"config: unknown " + kind + " (line " + line +
-                   "): check the spelling; the tables are [server], [storage], [log], [retention] and [[webhook]], and "
+                   "): check the spelling; the tables are [server], [storage], [log], [[webhook]], [admin], "
+                   "[[consumer]] and [retention], and "
                    "config/chronohook.toml lists every key"};
     }
   }
@@ -201,6 +211,7 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
        {std::tuple{tables->server, "[server]", std::span<const std::string_view>(kServerKeys)},
         std::tuple{tables->storage, "[storage]", std::span<const std::string_view>(kStorageKeys)},
         std::tuple{tables->log, "[log]", std::span<const std::string_view>(kLogKeys)},
+        std::tuple{tables->admin, "[admin]", std::span<const std::string_view>(kAdminKeys)},
         std::tuple{tables->retention, "[retention]", std::span<const std::string_view>(kRetentionKeys)}}) {
     if (table == nullptr) continue;
     if (auto st = check_known_keys(*table, label, keys); !st) return st.error();
@@ -208,6 +219,8 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
   if (tables->webhooks.empty()) return Error{"config: no [[webhook]] is configured: " + std::string(kAddWebhookHint)};
   auto names = webhook_names(*tables);
   if (!names) return names.error();
+  auto consumers = consumer_names(tables->consumers);
+  if (!consumers) return consumers.error();
 
   SecretEnvTargets secret_env_targets;
   for (std::size_t i = 0; i < tables->webhooks.size(); ++i) {
@@ -216,6 +229,7 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
           variable->get(), "[[webhook]] " + in_quotes((*names)[i]) + " secret_env (line " + line_of(*variable) + ")");
     }
   }
+  add_token_env_targets(tables->consumers, *consumers, secret_env_targets);
   auto overrides = match_env_overrides(env, *names, secret_env_targets);
   if (!overrides) return overrides.error();
 
@@ -241,6 +255,22 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
   retention.record_env_settings("retention.", config.env_settings);
 
   if (auto st = read_webhooks(*tables, *overrides, *names, base, env, config); !st) return st.error();
+  if (tables->admin != nullptr) {
+    Section admin("[admin]", tables->admin, overrides->admin);
+    read_admin(admin, base, config.admin);
+    if (!admin.ok()) return admin.error();
+    admin.record_env_settings("admin.", config.env_settings);
+  } else if (!overrides->admin.empty()) {
+    return Error{"config: environment variable " + overrides->admin.begin()->second.variable +
+                 " sets a key of [admin], but the config has no [admin] table: add [admin] to the file to turn the "
+                 "pull API on, or unset the variable"};
+  }
+  if (auto st = read_consumers(tables->consumers, *consumers, base, env, config.warnings, config.consumers); !st) {
+    return st.error();
+  }
+  if (config.admin.enabled && config.consumers.empty()) {
+    config.warnings.push_back("[admin] is on but no [[consumer]] is configured: every API request is answered 401");
+  }
 
   if (!config.server.tls) {
     config.warnings.push_back(
@@ -249,13 +279,18 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
   }
   // Whatever the environment overrides, a secret written in the file is
   // exposed to whoever can read the file.
-  const bool file_holds_secret = std::any_of(tables->webhooks.begin(), tables->webhooks.end(), [](const auto* hook) {
-    const auto* previous = hook->template get_as<toml::array>("previous_secrets");
-    return hook->contains("secret") || (previous != nullptr && !previous->empty());
-  });
+  const bool file_holds_secret =
+      std::any_of(tables->webhooks.begin(), tables->webhooks.end(),
+                  [](const auto* hook) {
+                    const auto* previous = hook->template get_as<toml::array>("previous_secrets");
+                    return hook->contains("secret") || (previous != nullptr && !previous->empty());
+                  }) ||
+      std::any_of(tables->consumers.begin(), tables->consumers.end(),
+                  [](const auto* c) { return c->contains("token"); });
   if (file_readable_by_others && file_holds_secret) {
-    config.warnings.push_back("config file " + file.string() +
-                              " holds a secret and is readable by other users; chmod 600 it or use secret_file");
+    config.warnings.push_back(
+        "config file " + file.string() +
+        " holds a secret and is readable by other users; chmod 600 it or use secret_file / token_file");
   }
   return config;
 }

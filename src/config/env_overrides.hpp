@@ -37,6 +37,11 @@ inline constexpr std::array<std::string_view, 6> kStorageKeys{"path",           
 inline constexpr std::array<std::string_view, 2> kLogKeys{"level", "access_log"};
 inline constexpr std::array<std::string_view, 5> kRetentionKeys{"max_age", "max_events", "keep_unacknowledged",
                                                                 "interval", "batch_size"};
+inline constexpr std::array<std::string_view, 4> kAdminKeys{"listen", "tls_cert", "tls_key", "readers"};
+// A consumer's token comes from exactly one of these; none is overridable
+// (token_env is the environment's way in).
+inline constexpr std::array<std::string_view, 4> kConsumerKeys{"name", "token", "token_file", "token_env"};
+inline constexpr std::array<std::string_view, 3> kTokenSourceKeys{"token", "token_file", "token_env"};
 inline constexpr std::array<std::string_view, 8> kWebhookKeys{
     "name", "path", "secret", "secret_file", "secret_env", "previous_secrets", "previous_secret_files", "verify"};
 // Only scalars can be overridden, and a webhook's name is how it is addressed.
@@ -67,6 +72,7 @@ struct EnvOverrides {
   Overrides storage;
   Overrides log;
   Overrides retention;
+  Overrides admin;
   std::vector<Overrides> webhooks;  // parallel to the names passed in
 };
 
@@ -74,12 +80,12 @@ struct EnvOverrides {
 // that secret_env is ("[[webhook]] \"main\" secret_env (line 9)").
 using SecretEnvTargets = std::map<std::string, std::string, std::less<>>;
 
-// Sorts CHRONOHOOK_SERVER_*, _STORAGE_*, _LOG_*, _RETENTION_* and _WEBHOOK_*
-// variables into per-table overrides. Every other variable whose name starts with
-// CHRONOHOOK_, in any case, is an error naming it and the closest valid
-// name, so a misspelt override cannot go unnoticed. The exceptions are
-// CHRONOHOOK_CONFIG and the variables a secret_env (in the file or from an
-// override) names, which hold a secret rather than override a key. No
+// Sorts CHRONOHOOK_SERVER_*, _STORAGE_*, _LOG_*, _ADMIN_*, _RETENTION_* and
+// _WEBHOOK_* variables into per-table overrides. Every other variable whose
+// name starts with CHRONOHOOK_, in any case, is an error naming it and the
+// closest valid name, so a misspelt override cannot go unnoticed. The exceptions are
+// CHRONOHOOK_CONFIG and the variables a secret_env or a token_env (in the
+// file or from an override) names, which hold a secret rather than override a key. No
 // message shows a variable's value.
 Result<EnvOverrides> match_env_overrides(const ConfigEnvironment& env, const std::vector<std::string>& webhook_names,
                                          const SecretEnvTargets& secret_env_targets);

@@ -19,30 +19,6 @@ constexpr std::size_t kMinSecretBytes = 16;
 // Where a secret was held, for saying what is wrong with it and how to fix it.
 enum class Holder { kInline, kFile, kVariable };
 
-bool valid_variable_name(std::string_view name) {
-  return !name.empty() && (name.front() < '0' || name.front() > '9') &&
-         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
-             std::string_view::npos;
-}
-
-Result<Secret> secret_from_env(std::string_view variable, std::string_view where, const ConfigEnvironment& env) {
-  if (!valid_variable_name(variable)) {
-    return Error{"config: " + std::string(where) +
-                 " must name an environment variable: letters, digits and '_', not starting with a digit"};
-  }
-  const std::string name(variable);
-  std::string value;
-  if (auto it = env.variables.find(name); it != env.variables.end()) {
-    value = it->second;
-  } else if (const char* from_process = std::getenv(name.c_str())) {
-    value = from_process;
-  } else {
-    return Error{"config: " + std::string(where) + ": the environment variable it names is not set"};
-  }
-  if (value.empty()) return Error{"config: " + std::string(where) + ": the environment variable it names is empty"};
-  return Secret(std::move(value));
-}
-
 // Why no hook could ever authenticate with `secret`, and how to fix it.
 Status check_secret_shape(const Secret& secret, std::string_view where, Holder holder) {
   auto problem = secret_shape_problem(secret.expose());
@@ -78,6 +54,34 @@ Status check_secret_length(const Secret& secret, std::string_view subject) {
 }
 
 }  // namespace
+
+namespace {
+
+bool valid_variable_name(std::string_view name) {
+  return !name.empty() && (name.front() < '0' || name.front() > '9') &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+             std::string_view::npos;
+}
+
+}  // namespace
+
+Result<Secret> secret_from_env(std::string_view variable, std::string_view where, const ConfigEnvironment& env) {
+  if (!valid_variable_name(variable)) {
+    return Error{"config: " + std::string(where) +
+                 " must name an environment variable: letters, digits and '_', not starting with a digit"};
+  }
+  const std::string name(variable);
+  std::string value;
+  if (auto it = env.variables.find(name); it != env.variables.end()) {
+    value = it->second;
+  } else if (const char* from_process = std::getenv(name.c_str())) {
+    value = from_process;
+  } else {
+    return Error{"config: " + std::string(where) + ": the environment variable it names is not set"};
+  }
+  if (value.empty()) return Error{"config: " + std::string(where) + ": the environment variable it names is empty"};
+  return Secret(std::move(value));
+}
 
 Status read_webhook_secrets(Section& s, const std::filesystem::path& config_dir, const ConfigEnvironment& env,
                             std::vector<std::string>& warnings, WebhookConfig& out) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chronohook/config.hpp"
@@ -11,6 +12,10 @@
 #include "section.hpp"
 
 namespace chronohook::config_detail {
+
+// The value of the environment variable `variable` names (a secret_env or a
+// token_env). Errors name `where`, never the variable or its value.
+Result<Secret> secret_from_env(std::string_view variable, std::string_view where, const ConfigEnvironment& env);
 
 // Fills out.secret, out.previous_secrets and out.secret_source from the
 // webhook's section. Exactly one of secret, secret_file and secret_env must
