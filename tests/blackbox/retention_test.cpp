@@ -97,6 +97,67 @@ TEST(Retention, ThePeriodicPassDeletesEventsOlderThanMaxAgeAndLogsOneLineWithout
   EXPECT_EQ(daemon.stop(), 0);
 }
 
+// Two consumers as the pull API knows them; retention reads their cursors.
+constexpr std::string_view kConsumers =
+    "\n[[consumer]]\nname = \"billing\"\ntoken = \"bb-billing-token-5c7e1a9f03d2\"\n"
+    "\n[[consumer]]\nname = \"portal\"\ntoken = \"bb-portal-token-8d2f4b6a71e0\"\n";
+
+// Stores a consumer's cursor the way the pull API's writer task does.
+void set_cursor(const std::filesystem::path& db_path, const std::string& consumer, std::int64_t seq) {
+  auto db = sqlite::Database::open(db_path, sqlite::Database::Mode::kReadWrite);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  ASSERT_TRUE(db->exec("PRAGMA busy_timeout = 10000").ok());
+  auto stmt = db->prepare(
+      "INSERT INTO consumer_cursors(consumer, seq, updated_at) VALUES (?1, ?2, 't') "
+      "ON CONFLICT(consumer) DO UPDATE SET seq = excluded.seq");
+  ASSERT_TRUE(stmt.ok()) << stmt.error().message;
+  stmt->bind(1, consumer).bind(2, seq);
+  ASSERT_TRUE(stmt->step().ok());
+}
+
+TEST(Retention, NeverDeletesPastTheCursorOfAConfiguredConsumer) {
+  Daemon daemon(config_with("max_age = \"30d\"\ninterval = \"1s\"\n") + std::string(kConsumers), Launch{});
+  plant_old_events(daemon.db_path(), 10);
+  set_cursor(daemon.db_path(), "billing", 10);
+  // portal has no cursor row: it has acknowledged nothing, so nothing goes.
+  ASSERT_TRUE(eventually([&] {
+    return daemon.log_text().find("held at seq 0 by consumer portal") != std::string::npos;
+  })) << daemon.log_tail();
+  EXPECT_EQ(count_events(daemon.db_path()), 10);
+
+  set_cursor(daemon.db_path(), "portal", 4);
+  ASSERT_TRUE(eventually([&] { return count_events(daemon.db_path()) == 6; })) << daemon.log_tail();
+  EXPECT_THAT(daemon.log_text(), HasSubstr("retention: deleted 4 event(s), seq 1..4 in 1 batch(es); held at seq 4 by "
+                                           "consumer portal"));
+  std::this_thread::sleep_for(2500ms);  // two more passes: still held
+  EXPECT_EQ(scalar(daemon.db_path(), "SELECT min(seq) FROM events"), 5);
+
+  set_cursor(daemon.db_path(), "portal", 10);
+  ASSERT_TRUE(eventually([&] { return count_events(daemon.db_path()) == 0; })) << daemon.log_tail();
+}
+
+TEST(Prune, DryRunNamesTheConsumerThatHoldsEventsBack) {
+  Daemon daemon(config_with("max_age = \"30d\"\n") + std::string(kConsumers), Launch{});
+  plant_old_events(daemon.db_path(), 10);
+  set_cursor(daemon.db_path(), "billing", 7);
+  set_cursor(daemon.db_path(), "portal", 3);
+  const CommandResult r = prune(daemon, true);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("prune: would delete 3 event(s), seq 1..3; held at seq 3 by consumer portal, which has "
+                               "not acknowledged past it (the limits alone reach seq 10)"));
+}
+
+TEST(Prune, KeepUnacknowledgedFalseDeletesPastTheCursorsAndWarns) {
+  Daemon daemon(config_with("max_age = \"30d\"\nkeep_unacknowledged = false\n") + std::string(kConsumers), Launch{});
+  EXPECT_THAT(daemon.log_text(), HasSubstr("keep_unacknowledged = false"));
+  plant_old_events(daemon.db_path(), 10);
+  set_cursor(daemon.db_path(), "billing", 2);
+  const CommandResult r = prune(daemon);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("prune: deleted 10 event(s)"));
+  EXPECT_EQ(count_events(daemon.db_path()), 0);
+}
+
 TEST(Retention, MaxEventsKeepsTheNewestHooks) {
   Daemon daemon(config_with("max_events = 3\ninterval = \"1s\"\n"), Launch{});
   std::vector<std::int64_t> seqs;
