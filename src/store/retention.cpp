@@ -132,6 +132,10 @@ Status vacuum_step(sqlite::Database& db, std::int64_t& returned) {
   return Status::Ok();
 }
 
+std::string seq_range(std::int64_t first, std::int64_t last) {
+  return first == last ? "seq " + std::to_string(first) : "seq " + std::to_string(first) + ".." + std::to_string(last);
+}
+
 std::string mib(std::int64_t bytes) {
   const std::int64_t tenths = (bytes * 10 + 512 * 1024) / (1024 * 1024);
   return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " MiB";
@@ -257,13 +261,13 @@ std::string describe(const PruneReport& r, bool dry_run) {
   std::string out;
   if (dry_run) {
     out = r.plan.events == 0 ? "would delete nothing"
-                             : "would delete " + std::to_string(r.plan.events) + " event(s), seq " +
-                                   std::to_string(r.plan.first_seq) + ".." + std::to_string(r.plan.last_seq);
+                             : "would delete " + std::to_string(r.plan.events) + " event(s), " +
+                                   seq_range(r.plan.first_seq, r.plan.last_seq);
   } else {
     out = r.deleted == 0
               ? "deleted nothing"
-              : "deleted " + std::to_string(r.deleted) + " event(s), seq " + std::to_string(r.first_deleted) + ".." +
-                    std::to_string(r.last_deleted) + " in " + std::to_string(r.batches) + " batch(es)";
+              : "deleted " + std::to_string(r.deleted) + " event(s), " + seq_range(r.first_deleted, r.last_deleted) +
+                    " in " + std::to_string(r.batches) + " batch(es)";
   }
   if (!r.plan.cutoff.held_by.empty()) {
     out += "; held at seq " + std::to_string(r.plan.cutoff.seq) + " by consumer " + r.plan.cutoff.held_by +

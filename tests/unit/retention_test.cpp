@@ -251,6 +251,20 @@ TEST_F(RetentionDb, SeqIsNeverReusedAfterTheNewestRowsAreDeleted) {
   EXPECT_EQ(add(1h), 6);
 }
 
+TEST(RetentionReport, DescribesOneSeqAloneAndADryRunAsWhatWouldHappen) {
+  PruneReport r;
+  r.plan.events = 1;
+  r.plan.first_seq = r.plan.last_seq = 7;
+  EXPECT_EQ(describe(r, true), "would delete 1 event(s), seq 7");
+  r.deleted = 1;
+  r.first_deleted = r.last_deleted = 7;
+  r.batches = 1;
+  r.pages_returned = 256;
+  r.page_size = 4096;
+  EXPECT_EQ(describe(r, false),
+            "deleted 1 event(s), seq 7 in 1 batch(es); returned 256 page(s) (1.0 MiB) to the file system");
+}
+
 TEST(RetentionAge, FormatsAgesTheWayTheConfigWritesThem) {
   EXPECT_EQ(format_age(30 * 24h), "30d");
   EXPECT_EQ(format_age(std::chrono::seconds(12h)), "12h");
