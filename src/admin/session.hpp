@@ -11,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -305,10 +306,27 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     }
   }
 
+  // After our FIN, read and discard what the client still sends (a body we
+  // refused, say) for a short while: closing with unread bytes would make
+  // the kernel reset the connection, which can destroy the answer unread.
   void half_close() {
     beast::error_code ignored;
     lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(std::chrono::seconds(1));
+    linger_left_ = kLingerBytes;
+    linger_step();
   }
+
+  void linger_step() {
+    lowest().async_read_some(asio::buffer(scratch_),
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                               if (ec || n >= self->linger_left_) return;  // EOF, deadline or enough: close
+                               self->linger_left_ -= n;
+                               self->linger_step();
+                             });
+  }
+
+  static constexpr std::size_t kLingerBytes = 256 * 1024;
 
   Stream stream_;
   std::shared_ptr<Shared> shared_;
@@ -328,6 +346,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::int64_t seen_ = 0;   // committed seq noted before the last read
   std::int64_t after_ = 0;  // where the last read started
   std::uint64_t wait_id_ = 0;
+  std::size_t linger_left_ = 0;
+  std::array<char, 4096> scratch_{};
 };
 
 }  // namespace chronohook::admin
