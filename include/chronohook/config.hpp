@@ -93,7 +93,7 @@ struct AdminConfig {
 // [[consumer]]: a program that reads events through the pull API.
 struct ConsumerConfig {
   std::string name;
-  Secret token;  // at least 16 bytes; compared in constant time; never logged
+  Secret token;              // at least 16 bytes; compared in constant time; never logged
   std::string token_source;  // which key gave it, for check-config; never a value
 };
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "chronohook/result.hpp"
@@ -91,7 +92,10 @@ class EventReader {
 
  private:
   explicit EventReader(sqlite::Database db) : db_(std::move(db)) {}
+  // Prepared statements by SQL text; declared after db_ so they finalize first.
+  Result<sqlite::Statement*> statement(const std::string& sql);
   sqlite::Database db_;
+  std::unordered_map<std::string, sqlite::Statement> cache_;
 };
 
 // A time bound as the CLI and the API take it: RFC 3339 with any offset

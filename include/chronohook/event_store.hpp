@@ -110,7 +110,7 @@ class EventStore {
   Result<AppendOutcome> append(const EventRecord& record);
   Result<AppendOutcome> append_conflicting(const EventRecord& record);
   void rollback_if_open();
-  void run_task(PendingTask& task);           // writer_tasks.cpp
+  void run_task(PendingTask& task);            // writer_tasks.cpp
   void announce_commit(std::int64_t max_seq);  // writer_tasks.cpp
   // SQLite's busy handler on the writer's connection: busy_timeout, unless
   // fail_pending() asks it to give up.
