@@ -18,7 +18,7 @@ using ::testing::Not;
 
 class AdminApi : public ::testing::Test {
  protected:
-  AdminApi() : daemon_(admin_config(), Launch{.tls = true}), port_(admin_port(daemon_)) {}
+  AdminApi() : daemon_(admin_config(), Launch{}), port_(admin_port(daemon_)) {}
 
   Response ask(std::string_view method, std::string_view target, std::string_view token = kBillingToken,
                std::string_view body = "") {
@@ -196,7 +196,9 @@ TEST_F(AdminApi, LogsOneAuditLineARequestWithoutPayloadOrToken) {
 }
 
 TEST(AdminApiTls, ServesTheApiOverTlsWithItsOwnCertificate) {
-  Daemon daemon(admin_config(AdminOptions{.tls = true}), Launch{.tls = true});
+  AdminOptions tls;
+  tls.tls = true;
+  Daemon daemon(admin_config(tls), Launch{});
   const auto seqs = send_hooks(daemon, 2);
   const std::uint16_t port = admin_port(daemon);
   const Response r = send_once(port, admin_client_options(daemon, true), admin_request("GET", "/v1/events"));
@@ -217,7 +219,9 @@ TEST(AdminApiConfig, IsOffWithoutAnAdminTable) {
 TEST(AdminApiConfig, CheckConfigRefusesPlainHttpOffLoopbackAndShowsConsumersWithoutTokens) {
   TempDir dir;
   write_self_signed_cert(dir.path());
-  const auto bad = dir.write_file("bad.toml", admin_config(AdminOptions{.listen = "0.0.0.0:9443"}));
+  AdminOptions everywhere;
+  everywhere.listen = "0.0.0.0:9443";
+  const auto bad = dir.write_file("bad.toml", admin_config(everywhere));
   const CommandResult refused = run_chronohook({"check-config", "--config", bad.string()});
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_THAT(refused.err, HasSubstr("config: [admin] listen (line"));

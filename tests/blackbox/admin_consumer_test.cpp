@@ -30,7 +30,7 @@ std::vector<std::int64_t> read_seen(const std::filesystem::path& file) {
 }
 
 TEST(AdminConsumer, SeesEveryEventExactlyOnceInOrderAfterDedupThroughRandomKills) {
-  Daemon daemon(admin_config(), Launch{.tls = true});
+  Daemon daemon(admin_config(), Launch{});
   const std::uint16_t port = admin_port(daemon);
   const std::filesystem::path seen_file = daemon.dir() / "seen.txt";
   const std::vector<std::string> argv{CHRONOHOOK_ADMIN_CONSUMER, std::to_string(port), "billing",

@@ -42,7 +42,7 @@ void let_it_wait() {
 }
 
 TEST(AdminLongPoll, IsAnsweredWithin100msOfTheCommitThatMatches) {
-  Daemon daemon(admin_config(), Launch{.tls = true});
+  Daemon daemon(admin_config(), Launch{});
   std::int64_t after = send_hooks(daemon, 1).back();
   for (int round = 0; round < 3; ++round) {
     auto answer = poll(daemon, "/v1/events?wait=30&after=" + std::to_string(after));
@@ -64,7 +64,7 @@ TEST(AdminLongPoll, IsAnsweredWithin100msOfTheCommitThatMatches) {
 }
 
 TEST(AdminLongPoll, SleepsThroughCommitsThatDoNotMatchItsFilter) {
-  Daemon daemon(admin_config(), Launch{.tls = true});
+  Daemon daemon(admin_config(), Launch{});
   auto answer = poll(daemon, "/v1/events?wait=30&event=PATIENT_*");
   let_it_wait();
   send_hooks(daemon, 3, "APPOINTMENT_CREATE");
@@ -76,7 +76,7 @@ TEST(AdminLongPoll, SleepsThroughCommitsThatDoNotMatchItsFilter) {
 }
 
 TEST(AdminLongPoll, AnswersAnEmptyPageWhenTheWaitRunsOut) {
-  Daemon daemon(admin_config(), Launch{.tls = true});
+  Daemon daemon(admin_config(), Launch{});
   const std::int64_t last = send_hooks(daemon, 2).back();
   const Clock::time_point start = Clock::now();
   const Answered got = poll(daemon, "/v1/events?wait=1&after=" + std::to_string(last)).get();
@@ -87,7 +87,7 @@ TEST(AdminLongPoll, AnswersAnEmptyPageWhenTheWaitRunsOut) {
 }
 
 TEST(AdminLongPoll, NextWaitsForEventsAfterTheConsumersCursor) {
-  Daemon daemon(admin_config(), Launch{.tls = true});
+  Daemon daemon(admin_config(), Launch{});
   const std::int64_t first = send_hooks(daemon, 1).back();
   const std::uint16_t port = admin_port(daemon);
   ASSERT_EQ(send_once(port, admin_client_options(daemon, false),
@@ -102,7 +102,7 @@ TEST(AdminLongPoll, NextWaitsForEventsAfterTheConsumersCursor) {
 }
 
 TEST(AdminLongPoll, ShutdownAnswersWaitingPollsAndExitsCleanly) {
-  Daemon daemon(admin_config(), Launch{.tls = true});
+  Daemon daemon(admin_config(), Launch{});
   auto answer = poll(daemon, "/v1/events?wait=60&after=0");
   let_it_wait();
   daemon.signal(SIGTERM);

@@ -2,6 +2,7 @@
 
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -20,11 +21,22 @@ std::string admin_config(const AdminOptions& admin, const ConfigOptions& options
 }
 
 std::uint16_t admin_port(const Daemon& daemon) {
-  const std::string log = daemon.log_text();
+  // The line follows "listening on", which the Daemon waited for; the
+  // logging thread may not have written it yet.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   const std::string_view marker = "admin api on ";
-  const auto at = log.find(marker);
-  if (at == std::string::npos) throw std::runtime_error("the daemon did not log \"admin api on\"");
-  const auto end = log.find(' ', at + marker.size());
+  std::string log = daemon.log_text();
+  std::size_t at = log.find(marker);
+  std::size_t end = at == std::string::npos ? at : log.find(' ', at + marker.size());
+  while (end == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw std::runtime_error("the daemon did not log \"admin api on\"; log:\n" + daemon.log_tail());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    log = daemon.log_text();
+    at = log.find(marker);
+    end = at == std::string::npos ? at : log.find(' ', at + marker.size());
+  }
   const std::string address = log.substr(at + marker.size(), end - at - marker.size());
   return static_cast<std::uint16_t>(std::stoul(address.substr(address.rfind(':') + 1)));
 }
@@ -59,13 +71,15 @@ nlohmann::json parse(std::string_view text) {
 
 std::vector<std::int64_t> page_seqs(std::string_view body) {
   std::vector<std::int64_t> out;
-  for (const auto& e : parse(body).at("events")) out.push_back(e.at("seq").get<std::int64_t>());
+  const auto doc = parse(body);  // alive for the loop: a temporary's member would not be
+  for (const auto& e : doc.at("events")) out.push_back(e.at("seq").get<std::int64_t>());
   return out;
 }
 
 std::vector<std::string> page_events(std::string_view body) {
   std::vector<std::string> out;
-  for (const auto& e : parse(body).at("events")) out.push_back(e.dump());
+  const auto doc = parse(body);
+  for (const auto& e : doc.at("events")) out.push_back(e.dump());
   return out;
 }
 
