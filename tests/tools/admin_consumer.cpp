@@ -113,6 +113,9 @@ int main(int argc, char** argv) {
     const std::int64_t next_after = doc["next_after"].get<std::int64_t>();
     if (!lines.empty()) {
       if (!append_and_sync(seen_file, lines)) return 5;
+      // Processing takes a while: a kill here leaves events recorded but
+      // not acknowledged, which the next run must see again.
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 30)(random)));
       const auto put =
           http(port, "PUT", "/v1/consumers/" + name + "/cursor", token, "{\"seq\":" + std::to_string(next_after) + "}");
       if (!put || put->status != 200) {
