@@ -94,6 +94,8 @@ class EventReader {
   explicit EventReader(sqlite::Database db) : db_(std::move(db)) {}
   // Prepared statements by SQL text; declared after db_ so they finalize first.
   Result<sqlite::Statement*> statement(const std::string& sql);
+  // Exact names for `patterns`: prefixes become the stored names they match.
+  Result<std::vector<std::string>> expand(const std::vector<std::string>& patterns);
   sqlite::Database db_;
   std::unordered_map<std::string, sqlite::Statement> cache_;
 };

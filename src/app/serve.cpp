@@ -23,6 +23,7 @@
 #include "chronohook/event_store.hpp"
 #include "chronohook/handler.hpp"
 #include "chronohook/logging.hpp"
+#include "chronohook/retention.hpp"
 #include "chronohook/server.hpp"
 #include "chronohook/tls.hpp"
 #include "chronohook/version.hpp"
@@ -116,6 +117,20 @@ int serve(const std::filesystem::path& config_file) {
     logging::shutdown();
     return kExitRuntime;
   }
+  // Retention deletes through the writer, between hook batches.
+  std::unique_ptr<RetentionService> retention;
+  if (config->retention.enabled) {
+    std::vector<std::string> consumers;
+    for (const ConsumerConfig& c : config->consumers) consumers.push_back(c.name);
+    auto started = RetentionService::start(config->retention, config->storage.path, std::move(consumers), **store);
+    if (!started) {
+      spdlog::critical("{}", started.error().message);
+      (*store)->stop();
+      logging::shutdown();
+      return kExitRuntime;
+    }
+    retention = std::move(*started);
+  }
   // The pull API, when [admin] is configured. Its "admin api on" line comes
   // after "listening on", which names the webhook listener.
   std::unique_ptr<admin::Server> admin_server;
@@ -123,6 +138,7 @@ int serve(const std::filesystem::path& config_file) {
     auto created = admin::Server::create(ioc, *config, **store);
     if (!created) {
       spdlog::critical("{}", created.error().message);
+      if (retention) retention->stop();
       (*store)->stop();
       logging::shutdown();
       return kExitRuntime;
@@ -155,6 +171,7 @@ int serve(const std::filesystem::path& config_file) {
       return;
     }
     spdlog::info("signal {}: draining {} connection(s)", signo, (*server)->open_connections());
+    if (retention) retention->request_stop();
     sd_notify(0, "STOPPING=1");
     // Both listeners drain; the I/O threads stop when the last one has.
     auto listeners_left = std::make_shared<std::atomic<int>>(admin_server ? 2 : 1);
@@ -188,6 +205,7 @@ int serve(const std::filesystem::path& config_file) {
   ioc.run();
   for (std::thread& t : pool) t.join();
   if (admin_server) admin_server->stop_readers();
+  if (retention) retention->stop();  // before the store: its last batch needs the writer
 
   // A drain that finished in time left nothing queued; after the deadline,
   // fail_pending() did. Either way this returns without waiting on a lock.

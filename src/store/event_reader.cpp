@@ -59,9 +59,12 @@ struct Where {
   std::vector<std::string> texts;  // bound from ?2 on; ?1 is `after`
 };
 
-Where where_of(const EventFilter& f) {
-  Where w;
-  w.sql = " WHERE seq > ?1";
+// `events` holds exact names only (prefixes already expanded) unless
+// `index_events` is false, when they are matched row by row.
+// Appends the next clause to `w`: its values continue `w`'s numbering, so
+// the arms of a UNION ALL can share one statement.
+void add_where(Where& w, const EventFilter& f, const std::vector<std::string>& events, bool use_event_index) {
+  w.sql += " WHERE seq > ?1";
   auto param = [&w](std::string value) {
     w.texts.push_back(std::move(value));
     return "?" + std::to_string(w.texts.size() + 1);
@@ -70,77 +73,25 @@ Where where_of(const EventFilter& f) {
   if (f.patient) w.sql += " AND patient_id = " + param(*f.patient);
   if (f.since) w.sql += " AND received_at >= " + param(*f.since);
   if (f.until) w.sql += " AND received_at < " + param(*f.until);
-  if (!f.events.empty()) {
+  if (!events.empty()) {
+    // Unary + keeps SQLite from choosing the event index over the patient
+    // index: a patient's rows are few and already in seq order.
+    const std::string column = use_event_index ? "event" : "+event";
     std::string any;
-    for (const std::string& e : f.events) {
-      if (!any.empty()) any += " OR ";
-      if (e.empty() || e.back() != '*') {
-        any += "event = " + param(e);
-        continue;
-      }
-      // A prefix as a range, so the events_event index answers it: every
-      // name starting with PATIENT_ sorts at or after "PATIENT_" and before
-      // "PATIENT`" (the character after '_').
-      std::string prefix = e.substr(0, e.size() - 1);
-      if (prefix.empty()) {
-        any += "1";
-        continue;
-      }
-      std::string upper = prefix;
-      upper.back() = static_cast<char>(upper.back() + 1);
-      any += "(event >= " + param(prefix);
-      any += " AND event < " + param(upper) + ")";
-    }
-    w.sql += " AND (" + any + ")";
+    for (const std::string& e : events) any += (any.empty() ? "" : ", ") + param(e);
+    w.sql += " AND " + column + " IN (" + any + ")";
   }
+}
+
+Where where_of(const EventFilter& f, const std::vector<std::string>& events, bool use_event_index) {
+  Where w;
+  add_where(w, f, events, use_event_index);
   return w;
 }
 
 void bind_where(sqlite::Statement& stmt, const EventFilter& f, const Where& w) {
   stmt.bind(1, f.after);
   for (std::size_t i = 0; i < w.texts.size(); ++i) stmt.bind(static_cast<int>(i + 2), w.texts[i]);
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[u >> 4]);
-          out.push_back(kHex[u & 0xf]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
-void append_optional(std::string& out, const std::optional<std::string>& s) {
-  if (s) {
-    append_json_string(out, *s);
-  } else {
-    out += "null";
-  }
 }
 
 }  // namespace
@@ -160,43 +111,6 @@ Status EventFilter::validate() const {
   if (webhook && webhook->empty()) return Error{"webhook: expected a [[webhook]] name"};
   if (patient && patient->empty()) return Error{"patient: expected a patient id"};
   return Status::Ok();
-}
-
-void append_event_json(std::string& out, const StoredEvent& e) {
-  out += "{\"seq\":";
-  out += std::to_string(e.seq);
-  out += ",\"webhook\":";
-  append_json_string(out, e.webhook);
-  out += ",\"delivery_id\":";
-  append_json_string(out, e.delivery_id);
-  out += ",\"event\":";
-  append_json_string(out, e.event);
-  out += ",\"received_at\":";
-  append_json_string(out, e.received_at);
-  out += ",\"last_seen_at\":";
-  append_json_string(out, e.last_seen_at);
-  out += ",\"attempts\":";
-  out += std::to_string(e.attempts);
-  out += ",\"object_id\":";
-  append_optional(out, e.object_id);
-  out += ",\"patient_id\":";
-  append_optional(out, e.patient_id);
-  out += ",\"practice_group_id\":";
-  append_optional(out, e.practice_group_id);
-  out += ",\"conflicts_with\":";
-  out += e.conflicts_with ? std::to_string(*e.conflicts_with) : std::string("null");
-  // Validated as one JSON object on the way in (src/webhook/payload.cpp):
-  // spliced as it is, so the API never re-parses a payload.
-  out += ",\"payload\":";
-  out += e.payload;
-  out += '}';
-}
-
-std::string event_json(const StoredEvent& event) {
-  std::string out;
-  out.reserve(event.payload.size() + 320);
-  append_event_json(out, event);
-  return out;
 }
 
 Result<EventReader> EventReader::open(const std::filesystem::path& path) {
@@ -231,12 +145,88 @@ Result<sqlite::Statement*> EventReader::statement(const std::string& sql) {
   return &cache_.emplace(sql, std::move(*stmt)).first->second;
 }
 
+Result<std::vector<std::string>> EventReader::expand(const std::vector<std::string>& patterns) {
+  std::vector<std::string> names;
+  for (const std::string& p : patterns) {
+    if (p.empty() || p.back() != '*') {
+      names.push_back(p);
+      continue;
+    }
+    // A prefix becomes the names the table holds with it, found by hopping
+    // through the event index (one seek per distinct name, a few dozen at
+    // most), so each name's rows come from the index in seq order.
+    std::string prefix = p.substr(0, p.size() - 1);
+    std::string upper = prefix;
+    if (upper.empty()) {
+      upper = "\x7f";
+    } else {
+      upper.back() = static_cast<char>(upper.back() + 1);
+    }
+    auto next = statement("SELECT event FROM events WHERE event > ?1 AND event < ?2 ORDER BY event LIMIT 1");
+    if (!next) return next.error();
+    std::string from = prefix;
+    bool first = true;
+    for (std::size_t guard = 0; guard < 10'000; ++guard) {
+      // The first hop includes the prefix itself (an event named exactly it).
+      if (first && !prefix.empty()) {
+        auto exact = statement("SELECT 1 FROM events WHERE event = ?1 LIMIT 1");
+        if (!exact) return exact.error();
+        (*exact)->bind(1, prefix);
+        auto hit = (*exact)->step();
+        (*exact)->reset();
+        if (!hit) return Error{"cannot read event names: " + hit.error().message};
+        if (*hit == sqlite::Statement::Step::kRow) names.push_back(prefix);
+      }
+      first = false;
+      (*next)->bind(1, from).bind(2, upper);
+      auto step = (*next)->step();
+      if (!step) {
+        (*next)->reset();
+        return Error{"cannot read event names: " + step.error().message};
+      }
+      if (*step == sqlite::Statement::Step::kDone) {
+        (*next)->reset();
+        break;
+      }
+      from = (*next)->column_text(0);
+      (*next)->reset();
+      names.push_back(from);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
 Result<std::vector<StoredEvent>> EventReader::list(const EventFilter& filter) {
   if (auto st = filter.validate(); !st) return st.error();
-  const Where w = where_of(filter);
-  const std::string limit = " LIMIT " + std::to_string(filter.limit);
-  auto stmt =
-      statement(std::string(kColumns) + w.sql + (filter.newest ? " ORDER BY seq DESC" : " ORDER BY seq") + limit);
+  std::vector<std::string> names;
+  if (!filter.events.empty()) {
+    auto expanded = expand(filter.events);
+    if (!expanded) return expanded.error();
+    if (expanded->empty()) return std::vector<StoredEvent>{};  // no such event stored
+    names = std::move(*expanded);
+  }
+  const std::string order = filter.newest ? " ORDER BY seq DESC LIMIT " : " ORDER BY seq LIMIT ";
+  const std::string limit = std::to_string(filter.limit);
+  std::string sql;
+  Where w;
+  if (names.size() <= 1 || filter.patient) {
+    w = where_of(filter, names, !filter.patient);
+    sql = std::string(kColumns) + w.sql + order + limit;
+  } else {
+    // Several names without a patient: one arm per name, each read from the
+    // event index already in seq order, merged by SQLite (MERGE UNION ALL)
+    // instead of sorting every match after the cursor.
+    for (const std::string& name : names) {
+      if (!w.sql.empty()) w.sql += " UNION ALL ";
+      w.sql += kColumns;
+      add_where(w, filter, std::vector<std::string>{name}, true);
+    }
+    sql = w.sql;
+    sql += order + limit;
+  }
+  auto stmt = statement(sql);
   if (!stmt) return stmt.error();
   bind_where(**stmt, filter, w);
   auto rows = collect(**stmt);
@@ -246,7 +236,14 @@ Result<std::vector<StoredEvent>> EventReader::list(const EventFilter& filter) {
 
 Result<std::int64_t> EventReader::count(const EventFilter& filter) {
   if (auto st = filter.validate(); !st) return st.error();
-  const Where w = where_of(filter);
+  std::vector<std::string> names;
+  if (!filter.events.empty()) {
+    auto expanded = expand(filter.events);
+    if (!expanded) return expanded.error();
+    if (expanded->empty()) return std::int64_t{0};
+    names = std::move(*expanded);
+  }
+  const Where w = where_of(filter, names, !filter.patient);
   auto stmt = statement("SELECT count(*) FROM events" + w.sql);
   if (!stmt) return stmt.error();
   bind_where(**stmt, filter, w);

@@ -78,6 +78,24 @@ TEST_F(Reading, AnEventPatternWithAStarMatchesAPrefixAndNamesAreOred) {
   EXPECT_EQ(ids(f), (V{"d5", "d6"}));
 }
 
+TEST_F(Reading, SeveralNamesMergeInSeqOrderWithOrWithoutAPatientAndFromTheNewestEnd) {
+  EventFilter f;
+  f.events = {"PATIENT_*", "APPOINTMENT_CREATE"};
+  f.after = 1;
+  EXPECT_EQ(ids(f), (V{"d2", "d3", "d5"}));
+  f.patient = "10";
+  EXPECT_EQ(ids(f), (V{"d2", "d5"}));
+  f.patient.reset();
+  f.newest = true;
+  f.limit = 2;
+  EXPECT_EQ(ids(f), (V{"d3", "d5"}));
+  f.events = {"NOTHING_*"};
+  EXPECT_EQ(ids(f), V{});
+  auto n = reader_->count(f);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0);
+}
+
 TEST_F(Reading, PatientAndTimeBoundsNarrowTogether) {
   EventFilter f;
   f.patient = "10";
