@@ -49,7 +49,7 @@ class TempOutput {
     target_ = target;
     std::string pattern = target.string() + ".tmp-XXXXXX";
     fd_ = ::mkstemp(pattern.data());  // O_CREAT | O_EXCL, mode 0600
-    if (fd_ < 0) return Error{"cannot create a file beside " + target.string() + ": " + errno_text()};
+    if (fd_ < 0) return Error{"cannot create a temporary file beside " + target.string() + ": " + errno_text()};
     temp_ = pattern;
     // mkstemp promises 0600 already; say it explicitly for older libcs.
     if (::fchmod(fd_, 0600) != 0) return Error{"cannot set mode 0600 on " + temp_ + ": " + errno_text()};
@@ -109,18 +109,18 @@ int events_export(const std::filesystem::path& db, const EventsArgs& args) {
   const auto started = std::chrono::steady_clock::now();
   auto filter = build_filter(args.filter, std::numeric_limits<std::int64_t>::max(), std::chrono::system_clock::now());
   if (!filter) {
-    std::cerr << "events export: " << filter.error().message << "\n";
+    std::cerr << command_error("export", filter.error().message) << "\n";
     return kExitConfig;
   }
   auto reader = EventReader::open(db);
   if (!reader) {
-    std::cerr << "events export: " << reader.error().message << "\n";
+    std::cerr << command_error("export", reader.error().message) << "\n";
     return kExitRuntime;
   }
   const bool progress = ::isatty(STDERR_FILENO) == 1;
   auto bounds = read_bounds(*reader, *filter, progress);
   if (!bounds) {
-    std::cerr << "events export: " << bounds.error().message << "\n";
+    std::cerr << command_error("export", bounds.error().message) << "\n";
     return kExitRuntime;
   }
 
@@ -128,7 +128,7 @@ int events_export(const std::filesystem::path& db, const EventsArgs& args) {
   int out_fd = STDOUT_FILENO;
   if (!args.output.empty()) {
     if (Status st = file.create(args.output); !st) {
-      std::cerr << "events export: " << st.error().message << "\n";
+      std::cerr << command_error("export", st.error().message) << "\n";
       return kExitRuntime;
     }
     out_fd = file.fd();
@@ -154,7 +154,7 @@ int events_export(const std::filesystem::path& db, const EventsArgs& args) {
     page.limit = static_cast<std::size_t>(std::min<std::int64_t>(bounds->total - exported, kPageSize));
     auto rows = reader->list(page);
     if (!rows) {
-      std::cerr << "events export: " << rows.error().message << "\n";
+      std::cerr << command_error("export", rows.error().message) << "\n";
       return kExitRuntime;
     }
     done = rows->size() < page.limit;
@@ -184,7 +184,7 @@ int events_export(const std::filesystem::path& db, const EventsArgs& args) {
   if (progress) std::cerr << "\r" << progress_bar(exported, bounds->total, kBarWidth) << "\n";
   if (!args.output.empty()) {
     if (Status st = file.commit(); !st) {
-      std::cerr << "events export: " << st.error().message << "\n";
+      std::cerr << command_error("export", st.error().message) << "\n";
       return kExitRuntime;
     }
   }

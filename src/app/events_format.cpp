@@ -201,6 +201,11 @@ std::string progress_bar(std::int64_t done, std::int64_t total, std::size_t widt
   return out + tail.data();
 }
 
+std::string command_error(std::string_view command, std::string_view message) {
+  if (message.starts_with("events: ")) message.remove_prefix(8);
+  return "events " + std::string(command) + ": " + std::string(message);
+}
+
 std::string export_summary(std::int64_t events, std::int64_t first_seq, std::int64_t last_seq, std::uint64_t bytes,
                            std::chrono::milliseconds elapsed) {
   std::array<char, 160> line{};

@@ -67,6 +67,10 @@ std::string format_event_detail(const StoredEvent& event);
 // a zero total counts as done.
 std::string progress_bar(std::int64_t done, std::int64_t total, std::size_t width);
 
+// "events <command>: <message>", without doubling the reader's own
+// "events: " prefix.
+std::string command_error(std::string_view command, std::string_view message);
+
 // Export's last line: how many events, their seq range, bytes and time.
 std::string export_summary(std::int64_t events, std::int64_t first_seq, std::int64_t last_seq, std::uint64_t bytes,
                            std::chrono::milliseconds elapsed);

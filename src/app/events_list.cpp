@@ -21,13 +21,13 @@ constexpr std::size_t kPageSize = 1000;
 int events_list(const std::filesystem::path& db, const EventsArgs& args) {
   auto filter = build_filter(args.filter, 100, std::chrono::system_clock::now());
   if (!filter) {
-    std::cerr << "events list: " << filter.error().message << "\n";
+    std::cerr << command_error("list", filter.error().message) << "\n";
     return kExitConfig;
   }
   const OutputFormat format = choose_format(args.table, args.json, args.jsonl, ::isatty(STDOUT_FILENO) == 1);
   auto reader = EventReader::open(db);
   if (!reader) {
-    std::cerr << "events list: " << reader.error().message << "\n";
+    std::cerr << command_error("list", reader.error().message) << "\n";
     return kExitRuntime;
   }
 
@@ -40,7 +40,7 @@ int events_list(const std::filesystem::path& db, const EventsArgs& args) {
     page.limit = std::min(remaining, kPageSize);
     auto rows = reader->list(page);
     if (!rows) {
-      std::cerr << "events list: " << rows.error().message << "\n";
+      std::cerr << command_error("list", rows.error().message) << "\n";
       return kExitRuntime;
     }
     switch (format) {
@@ -83,7 +83,7 @@ int events_list(const std::filesystem::path& db, const EventsArgs& args) {
 int events_show(const std::filesystem::path& db, const EventsArgs& args) {
   auto reader = EventReader::open(db);
   if (!reader) {
-    std::cerr << "events show: " << reader.error().message << "\n";
+    std::cerr << command_error("show", reader.error().message) << "\n";
     return kExitRuntime;
   }
   const std::string& key = args.show_key;
@@ -92,7 +92,7 @@ int events_show(const std::filesystem::path& db, const EventsArgs& args) {
   if (seq) {
     auto event = reader->by_seq(*seq);
     if (!event) {
-      std::cerr << "events show: " << event.error().message << "\n";
+      std::cerr << command_error("show", event.error().message) << "\n";
       return kExitRuntime;
     }
     if (*event) found.push_back(std::move(**event));
@@ -102,7 +102,7 @@ int events_show(const std::filesystem::path& db, const EventsArgs& args) {
   if (found.empty()) {
     auto rows = reader->by_delivery_id(key);
     if (!rows) {
-      std::cerr << "events show: " << rows.error().message << "\n";
+      std::cerr << command_error("show", rows.error().message) << "\n";
       return kExitRuntime;
     }
     found = std::move(*rows);

@@ -169,7 +169,7 @@ class Follower {
   void report_outage(const std::string& why) {
     if (outage_reported_) return;
     outage_reported_ = true;
-    std::cerr << "events tail: " << why << "; still following, will read again when it can\n";
+    std::cerr << command_error("tail", why) << "; still following, will read again when it can\n";
   }
 
   std::filesystem::path db_;
@@ -235,7 +235,7 @@ int follow(Follower& follower, const std::filesystem::path& db, int signal_fd, i
     if (watch_lost) watch = ::inotify_add_watch(inotify_fd, dir.c_str(), kWatchMask);
     if (!woke && Clock::now() < next_read) continue;  // another file in the directory
     if (Status st = follower.catch_up(true); !st) {
-      std::cerr << "events tail: " << st.error().message << "\n";
+      std::cerr << command_error("tail", st.error().message) << "\n";
       return kExitRuntime;
     }
     settle = woke ? 0 : std::min(settle + 1, kSettleMs.size());
@@ -260,7 +260,7 @@ int events_tail(const std::filesystem::path& db, const EventsArgs& args) {
   options.limit.reset();  // tail has -n, not --limit
   auto filter = build_filter(options, kPageSize, std::chrono::system_clock::now());
   if (!filter) {
-    std::cerr << "events tail: " << filter.error().message << "\n";
+    std::cerr << command_error("tail", filter.error().message) << "\n";
     return kExitConfig;
   }
   const OutputFormat format = choose_format(args.table, false, args.jsonl, ::isatty(STDOUT_FILENO) == 1);
@@ -270,6 +270,13 @@ int events_tail(const std::filesystem::path& db, const EventsArgs& args) {
   if (args.follow) {
     // Signals become readable events, so a Ctrl-C ends the wait in poll()
     // and the command exits 0 after the line it was printing.
+    // A shell starts a background job with SIGINT ignored, and an ignored
+    // signal never reaches a signalfd: take the default back (it is blocked
+    // right after, so it cannot kill us).
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGINT, &dfl, nullptr);
+    ::sigaction(SIGTERM, &dfl, nullptr);
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
@@ -286,18 +293,18 @@ int events_tail(const std::filesystem::path& db, const EventsArgs& args) {
 
   Follower follower(db, *filter, format);
   if (Status st = follower.open(); !st) {
-    std::cerr << "events tail: " << st.error().message << "\n";
+    std::cerr << command_error("tail", st.error().message) << "\n";
     return kExitRuntime;
   }
   if (args.filter.after) {
     // Resuming: everything after SEQ, however many.
     follower.set_cursor(filter->after);
   } else if (Status st = follower.print_newest(args.tail_lines); !st) {
-    std::cerr << "events tail: " << st.error().message << "\n";
+    std::cerr << command_error("tail", st.error().message) << "\n";
     return kExitRuntime;
   }
   if (Status st = follower.catch_up(false); !st) {
-    std::cerr << "events tail: " << st.error().message << "\n";
+    std::cerr << command_error("tail", st.error().message) << "\n";
     return kExitRuntime;
   }
   if (!args.follow) return kExitOk;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/commands.hpp"
+#include "app/events_cli.hpp"
 #include "chronohook/version.hpp"
 
 int main(int argc, char** argv) {
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   check->add_option("-c,--config", config, config_help);
   auto* migrate = cli.add_subcommand("migrate", "apply pending database migrations and exit");
   migrate->add_option("-c,--config", config, config_help);
+  app::EventsCli events(cli, config);  // events list|show|tail|export
 
   try {
     cli.parse(argc, argv);
@@ -43,5 +45,6 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return app::serve(config);
   if (check->parsed()) return app::check_config(config);
   if (migrate->parsed()) return app::migrate(config);
+  if (auto code = events.run()) return *code;
   return app::kExitConfig;
 }

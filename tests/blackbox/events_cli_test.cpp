@@ -272,7 +272,7 @@ TEST_F(EventsCli, BadInputExitsTwoWithAMessageNamingTheOption) {
       {{"list", "--event", "PATIENT*_X"}, "--event"},
       {{"list", "--json", "--jsonl"}, "--json"},
       {{"list", "--no-such-option"}, "--no-such-option"},
-      {{"tail", "-n", "many"}, "-n"},
+      {{"tail", "-n", "many"}, "--lines"},
       {{"export", "--since", "2026-13-45"}, "--since"},
   };
   for (const auto& [args, option] : cases) {
