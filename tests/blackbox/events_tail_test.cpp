@@ -109,8 +109,8 @@ TEST(EventsTail, FollowPrintsEveryHookSentAfterItStartedExactlyOnceAndEndsCleanl
 
 TEST(EventsTail, FollowSleepsWhileNothingArrives) {
   Daemon daemon;
-  BackgroundCommand tail(daemon.dir(), follow_args(daemon.db_path(), {"-n", "0"}));
   send_hooks(daemon, 1);
+  BackgroundCommand tail(daemon.dir(), follow_args(daemon.db_path()));
   ASSERT_TRUE(tail.wait_for_lines(1, kBound)) << tail.err();
   const long before = cpu_ticks(tail.pid());
   std::this_thread::sleep_for(std::chrono::seconds(3));
@@ -118,6 +118,8 @@ TEST(EventsTail, FollowSleepsWhileNothingArrives) {
   // A busy loop would burn ~3 s (300 ticks); waking once a second costs
   // next to nothing.
   EXPECT_LT(used, 50) << "clock ticks of CPU in 3 s of idle following";
+  send_hooks(daemon, 1);
+  EXPECT_TRUE(tail.wait_for_lines(2, kBound)) << "still following after the idle time";
   stop_follow(tail, SIGINT);
 }
 

@@ -59,6 +59,21 @@ TEST(EventsFilter, TheLimitFallsBackToTheCommandsDefault) {
   EXPECT_EQ(f->after, 0);
 }
 
+TEST(EventsFilter, FarFutureTimesAndHugeAgesAreBoundsNotOverflows) {
+  FilterOptions o;
+  o.since = "2999-01-01T00:00:00Z";
+  o.until = "9999-12-31T23:59:59.999Z";
+  auto f = build_filter(o, 100, kNow);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->since, "2999-01-01T00:00:00.000Z");
+  EXPECT_EQ(f->until, "9999-12-31T23:59:59.999Z");
+  o = {};
+  o.since = "99999999999d";
+  f = build_filter(o, 100, kNow);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->since, "1970-01-01T00:00:00.000Z");
+}
+
 TEST(EventsFilter, EachBadOptionIsNamedInTheError) {
   auto message = [](const FilterOptions& o) {
     auto f = build_filter(o, 100, kNow);
@@ -191,6 +206,11 @@ TEST(EventsExport, TheSummarySaysCountRangeBytesAndTime) {
   EXPECT_EQ(export_summary(1, 10, 10, 5, std::chrono::milliseconds(0)),
             "exported 1 event, seq 10..10, 5 bytes (0.0 MiB) in 0.0 s");
   EXPECT_EQ(export_summary(0, 0, 0, 0, std::chrono::milliseconds(200)), "exported 0 events, 0 bytes in 0.2 s");
+}
+
+TEST(EventsErrors, TheCommandIsNamedOnceEvenWhenTheReaderAlreadySaidEvents) {
+  EXPECT_EQ(command_error("list", "events: no database at x.db"), "events list: no database at x.db");
+  EXPECT_EQ(command_error("tail", "--since: expected a time"), "events tail: --since: expected a time");
 }
 
 }  // namespace
