@@ -269,10 +269,9 @@ int events_tail(const std::filesystem::path& db, const EventsArgs& args) {
   int watch = -1;
   if (args.follow) {
     // Signals become readable events, so a Ctrl-C ends the wait in poll()
-    // and the command exits 0 after the line it was printing.
-    // A shell starts a background job with SIGINT ignored, and an ignored
-    // signal never reaches a signalfd: take the default back (it is blocked
-    // right after, so it cannot kill us).
+    // and the command exits 0 after the line it was printing. A shell starts a background job with SIGINT ignored, and
+    // an ignored signal never reaches a signalfd: take the default back (it is blocked right after, so it cannot kill
+    // us).
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     ::sigaction(SIGINT, &dfl, nullptr);
@@ -303,6 +302,9 @@ int events_tail(const std::filesystem::path& db, const EventsArgs& args) {
     std::cerr << command_error("tail", st.error().message) << "\n";
     return kExitRuntime;
   }
+  // With --after, everything after SEQ; with --follow, whatever committed
+  // since the snapshot above. A plain tail is done.
+  if (!args.filter.after && !args.follow) return kExitOk;
   if (Status st = follower.catch_up(false); !st) {
     std::cerr << command_error("tail", st.error().message) << "\n";
     return kExitRuntime;
