@@ -97,13 +97,16 @@ struct ConsumerConfig {
   std::string token_source;  // which key gave it, for check-config; never a value
 };
 
-// [retention]: optional; with no table every event is kept.
+// [retention]: optional; with no table every event is kept. An enabled
+// table sets max_age, max_events or both (docs/retention.md).
 struct RetentionConfig {
   bool enabled = false;
   std::optional<std::chrono::seconds> max_age;  // "30d"
   std::optional<std::uint64_t> max_events;
   // Never delete an event a configured consumer has not acknowledged.
   bool keep_unacknowledged = true;
+  std::chrono::seconds interval{3600};  // between the daemon's passes ("1h")
+  std::size_t batch_size = 1000;        // rows deleted per writer task
 };
 
 // A setting a CHRONOHOOK_* variable gave, for check-config to show.

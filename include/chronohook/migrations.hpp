@@ -1,15 +1,22 @@
 // Schema migrations: numbered .sql files from migrations/, embedded into the
-// binary at build time, applied in order, each inside its own transaction,
-// and recorded with a SHA-256 checksum so an edited old migration is refused.
+// binary at build time, applied in order, each inside its own transaction
+// (unless marked, see kNoTransactionMarker), and recorded with a SHA-256
+// checksum so an edited old migration is refused.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chronohook/result.hpp"
 #include "chronohook/sqlite.hpp"
 
 namespace chronohook {
+
+// A migration whose first line is this runs outside a transaction (VACUUM,
+// PRAGMA auto_vacuum), statement by statement, and is recorded after it
+// succeeds; it must be safe to run twice. Checksums cover it like any line.
+inline constexpr std::string_view kNoTransactionMarker = "-- chronohook: no-transaction\n";
 
 struct Migration {
   int version = 0;   // from the file name: 0001_events.sql is 1

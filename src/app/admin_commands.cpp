@@ -9,6 +9,7 @@
 #include "app/commands.hpp"
 #include "chronohook/config.hpp"
 #include "chronohook/migrations.hpp"
+#include "chronohook/retention.hpp"
 #include "chronohook/sqlite.hpp"
 #include "chronohook/tls.hpp"
 
@@ -90,6 +91,14 @@ void print_settings(std::ostream& out, const Config& c) {
   p.table("[log]", "log.");
   p.setting("level", c.log.level);
   p.setting("access_log", yes_no(c.log.access_log));
+  if (const RetentionConfig& r = c.retention; r.enabled) {
+    p.table("[retention]", "retention.");
+    p.setting("max_age", r.max_age ? format_age(*r.max_age) : "not set");
+    p.setting("max_events", r.max_events ? std::to_string(*r.max_events) : "not set");
+    p.setting("keep_unacknowledged", yes_no(r.keep_unacknowledged));
+    p.setting("interval", format_age(r.interval));
+    p.setting("batch_size", r.batch_size);
+  }
   for (const WebhookConfig& w : c.webhooks) {
     p.table("[[webhook]] \"" + w.name + "\"", "webhook." + w.name + ".");
     p.setting("path", w.path);
@@ -160,7 +169,8 @@ int migrate(const std::filesystem::path& config_file) {
     std::cerr << "migrate: " << db.error().message << "\n";
     return kExitRuntime;
   }
-  if (auto st = db->exec("PRAGMA journal_mode = WAL;"); !st) {
+  // auto_vacuum before WAL: see EventStore::open.
+  if (auto st = db->exec("PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"); !st) {
     std::cerr << "migrate: " << st.error().message << "\n";
     return kExitRuntime;
   }

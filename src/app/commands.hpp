@@ -13,5 +13,7 @@ inline constexpr int kExitConfig = 2;
 int serve(const std::filesystem::path& config_file);
 int check_config(const std::filesystem::path& config_file);
 int migrate(const std::filesystem::path& config_file);
+// The retention pass once (prune_command.cpp); --dry-run only reports.
+int prune(const std::filesystem::path& config_file, bool dry_run);
 
 }  // namespace chronohook::app

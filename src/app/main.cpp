@@ -27,6 +27,11 @@ int main(int argc, char** argv) {
   check->add_option("-c,--config", config, config_help);
   auto* migrate = cli.add_subcommand("migrate", "apply pending database migrations and exit");
   migrate->add_option("-c,--config", config, config_help);
+  auto* prune =
+      cli.add_subcommand("prune", "delete the events [retention] no longer keeps, as serve does periodically");
+  prune->add_option("-c,--config", config, config_help);
+  bool prune_dry_run = false;
+  prune->add_flag("--dry-run", prune_dry_run, "print what would be deleted and delete nothing");
   app::EventsCli events(cli, config);  // events list|show|tail|export
 
   try {
@@ -45,6 +50,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return app::serve(config);
   if (check->parsed()) return app::check_config(config);
   if (migrate->parsed()) return app::migrate(config);
+  if (prune->parsed()) return app::prune(config, prune_dry_run);
   if (auto code = events.run()) return *code;
   return app::kExitConfig;
 }

@@ -19,6 +19,7 @@
 #include "chronohook/event_store.hpp"
 #include "chronohook/handler.hpp"
 #include "chronohook/logging.hpp"
+#include "chronohook/retention.hpp"
 #include "chronohook/server.hpp"
 #include "chronohook/tls.hpp"
 #include "chronohook/version.hpp"
@@ -112,6 +113,20 @@ int serve(const std::filesystem::path& config_file) {
     logging::shutdown();
     return kExitRuntime;
   }
+  // Retention deletes through the writer, between hook batches.
+  std::unique_ptr<RetentionService> retention;
+  if (config->retention.enabled) {
+    std::vector<std::string> consumers;
+    for (const ConsumerConfig& c : config->consumers) consumers.push_back(c.name);
+    auto started = RetentionService::start(config->retention, config->storage.path, std::move(consumers), **store);
+    if (!started) {
+      spdlog::critical("{}", started.error().message);
+      (*store)->stop();
+      logging::shutdown();
+      return kExitRuntime;
+    }
+    retention = std::move(*started);
+  }
   (*server)->start();
   spdlog::info("listening on {} ({}, {} I/O threads)", (*server)->local_address(),
                config->server.tls ? "https" : "plain http", threads);
@@ -130,6 +145,7 @@ int serve(const std::filesystem::path& config_file) {
       return;
     }
     spdlog::info("signal {}: draining {} connection(s)", signo, (*server)->open_connections());
+    if (retention) retention->request_stop();
     sd_notify(0, "STOPPING=1");
     (*server)->drain([&] {
       spdlog::info("drained");
@@ -157,6 +173,7 @@ int serve(const std::filesystem::path& config_file) {
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (std::thread& t : pool) t.join();
+  if (retention) retention->stop();  // before the store: its last batch needs the writer
 
   // A drain that finished in time left nothing queued; after the deadline,
   // fail_pending() did. Either way this returns without waiting on a lock.

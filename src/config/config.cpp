@@ -71,6 +71,7 @@ struct Tables {
   const toml::table* storage = nullptr;
   const toml::table* log = nullptr;
   const toml::table* admin = nullptr;
+  const toml::table* retention = nullptr;
   std::vector<const toml::table*> webhooks;
   std::vector<const toml::table*> consumers;
 };
@@ -80,13 +81,17 @@ Result<Tables> split_top_level(const toml::table& root) {
   for (auto&& [key, node] : root) {
     const std::string_view k = key.str();
     const std::string line = line_of(node);
-    if (k == "server" || k == "storage" || k == "log" || k == "admin") {
+    if (k == "server" || k == "storage" || k == "log" || k == "admin" || k == "retention") {
       const toml::table* table = node.as_table();
       if (table == nullptr) {
         return Error{"config: " + std::string(k) + " (line " + line + ") must be a table: write [" + std::string(k) +
                      "] and its keys below it"};
       }
-      (k == "server" ? t.server : k == "storage" ? t.storage : k == "log" ? t.log : t.admin) = table;
+      (k == "server"    ? t.server
+       : k == "storage" ? t.storage
+       : k == "log"     ? t.log
+       : k == "admin"   ? t.admin
+                        : t.retention) = table;
     } else if (k == "webhook" || k == "consumer") {
       const std::string name(k);
       const toml::array* array = node.as_array();
@@ -110,8 +115,8 @@ Result<Tables> split_top_level(const toml::table& root) {
                                : node.is_array_of_tables()                    ? "table [[" + std::string(k) + "]]"
                                                                               : "table [" + std::string(k) + "]";
       return Error{"config: unknown " + kind + " (line " + line +
-                   "): check the spelling; the tables are [server], [storage], [log], [[webhook]], [admin] and "
-                   "[[consumer]], and "
+                   "): check the spelling; the tables are [server], [storage], [log], [[webhook]], [admin], "
+                   "[[consumer]] and [retention], and "
                    "config/chronohook.toml lists every key"};
     }
   }
@@ -206,7 +211,8 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
        {std::tuple{tables->server, "[server]", std::span<const std::string_view>(kServerKeys)},
         std::tuple{tables->storage, "[storage]", std::span<const std::string_view>(kStorageKeys)},
         std::tuple{tables->log, "[log]", std::span<const std::string_view>(kLogKeys)},
-        std::tuple{tables->admin, "[admin]", std::span<const std::string_view>(kAdminKeys)}}) {
+        std::tuple{tables->admin, "[admin]", std::span<const std::string_view>(kAdminKeys)},
+        std::tuple{tables->retention, "[retention]", std::span<const std::string_view>(kRetentionKeys)}}) {
     if (table == nullptr) continue;
     if (auto st = check_known_keys(*table, label, keys); !st) return st.error();
   }
@@ -243,6 +249,10 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
   read_log(log, config.log);
   if (!log.ok()) return log.error();
   log.record_env_settings("log.", config.env_settings);
+  Section retention("[retention]", tables->retention, overrides->retention);
+  read_retention(retention, tables->retention != nullptr, config.retention, config.warnings);
+  if (!retention.ok()) return retention.error();
+  retention.record_env_settings("retention.", config.env_settings);
 
   if (auto st = read_webhooks(*tables, *overrides, *names, base, env, config); !st) return st.error();
   if (tables->admin != nullptr) {

@@ -48,11 +48,12 @@ struct TablePrefix {
   Overrides EnvOverrides::*target;
 };
 
-constexpr std::array<TablePrefix, 4> kTablePrefixes{{
+constexpr std::array<TablePrefix, 5> kTablePrefixes{{
     {"SERVER_", "[server]", kServerKeys, &EnvOverrides::server},
     {"STORAGE_", "[storage]", kStorageKeys, &EnvOverrides::storage},
     {"LOG_", "[log]", kLogKeys, &EnvOverrides::log},
     {"ADMIN_", "[admin]", kAdminKeys, &EnvOverrides::admin},
+    {"RETENTION_", "[retention]", kRetentionKeys, &EnvOverrides::retention},
 }};
 
 // Edit distance with adjacent transpositions counted as one edit
@@ -133,8 +134,8 @@ Error unmatched_error(const std::string& variable, const std::vector<std::string
   return Error{start + " is not a chronohook setting" +
                (variable == upper(variable) ? "" : " (the names are upper case)") + ": " + hint +
                "chronohook reads CHRONOHOOK_CONFIG, CHRONOHOOK_SERVER_<KEY>, CHRONOHOOK_STORAGE_<KEY>, "
-               "CHRONOHOOK_LOG_<KEY>, CHRONOHOOK_ADMIN_<KEY>, CHRONOHOOK_WEBHOOK_<NAME>_<KEY> and the variables a "
-               "secret_env or token_env names, and "
+               "CHRONOHOOK_LOG_<KEY>, CHRONOHOOK_ADMIN_<KEY>, CHRONOHOOK_RETENTION_<KEY>, "
+               "CHRONOHOOK_WEBHOOK_<NAME>_<KEY> and the variables a secret_env or token_env names, and "
                "refuses any other CHRONOHOOK_* variable so that a misspelt one cannot go unnoticed; rename or "
                "unset it (docs/configuration.md lists the names)"};
 }

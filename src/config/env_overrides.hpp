@@ -35,6 +35,8 @@ inline constexpr std::array<std::string_view, 18> kServerKeys{"listen",
 inline constexpr std::array<std::string_view, 6> kStorageKeys{"path",           "synchronous", "busy_timeout_ms",
                                                               "queue_capacity", "max_batch",   "file_mode"};
 inline constexpr std::array<std::string_view, 2> kLogKeys{"level", "access_log"};
+inline constexpr std::array<std::string_view, 5> kRetentionKeys{"max_age", "max_events", "keep_unacknowledged",
+                                                                "interval", "batch_size"};
 inline constexpr std::array<std::string_view, 4> kAdminKeys{"listen", "tls_cert", "tls_key", "readers"};
 // A consumer's token comes from exactly one of these; none is overridable
 // (token_env is the environment's way in).
@@ -69,6 +71,7 @@ struct EnvOverrides {
   Overrides server;
   Overrides storage;
   Overrides log;
+  Overrides retention;
   Overrides admin;
   std::vector<Overrides> webhooks;  // parallel to the names passed in
 };
@@ -77,10 +80,10 @@ struct EnvOverrides {
 // that secret_env is ("[[webhook]] \"main\" secret_env (line 9)").
 using SecretEnvTargets = std::map<std::string, std::string, std::less<>>;
 
-// Sorts CHRONOHOOK_SERVER_*, _STORAGE_*, _LOG_*, _ADMIN_* and _WEBHOOK_* variables into
-// per-table overrides. Every other variable whose name starts with
-// CHRONOHOOK_, in any case, is an error naming it and the closest valid
-// name, so a misspelt override cannot go unnoticed. The exceptions are
+// Sorts CHRONOHOOK_SERVER_*, _STORAGE_*, _LOG_*, _ADMIN_*, _RETENTION_* and
+// _WEBHOOK_* variables into per-table overrides. Every other variable whose
+// name starts with CHRONOHOOK_, in any case, is an error naming it and the
+// closest valid name, so a misspelt override cannot go unnoticed. The exceptions are
 // CHRONOHOOK_CONFIG and the variables a secret_env or a token_env (in the
 // file or from an override) names, which hold a secret rather than override a key. No
 // message shows a variable's value.

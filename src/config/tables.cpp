@@ -1,5 +1,5 @@
-// The [server], [storage] and [log] tables. The key names and ranges are a
-// public contract, documented in docs/configuration.md and
+// The [server], [storage], [log] and [retention] tables. The key names and
+// ranges are a public contract, documented in docs/configuration.md and
 // config/chronohook.toml; change all three together.
 #include "tables.hpp"
 
@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "chronohook/event_reader.hpp"
+#include "env_overrides.hpp"
 #include "listen.hpp"
 #include "messages.hpp"
 
@@ -19,6 +21,25 @@ namespace fs = std::filesystem;
 
 constexpr std::int64_t kMinTimeoutMs = 100;
 constexpr std::int64_t kMaxTimeoutMs = 3'600'000;
+
+// An age key ("30d", "1h") through parse_age, the CLI's spelling, with a
+// bound. Leaves `out` alone when the key is absent.
+template <typename Out>
+void read_age(Section& s, std::string_view key, std::chrono::seconds min, std::chrono::seconds max, Out& out) {
+  if (!s.has(key)) return;
+  std::string text;
+  s.read(key, text);
+  if (!s.ok()) return;
+  auto age = parse_age(text);
+  if (!age) {
+    s.fail("config: " + s.where(key) + " is " + in_quotes(text) + ": " + age.error().message);
+  } else if (*age < min || *age > max) {
+    s.fail("config: " + s.where(key) + " is " + in_quotes(text) + ": use between " + std::to_string(min.count()) +
+           "s and " + std::to_string(max.count() / 86400) + "d");
+  } else {
+    out = *age;
+  }
+}
 
 }  // namespace
 
@@ -95,6 +116,35 @@ void read_log(Section& s, LogConfig& out) {
     if (s.ok()) out.level = text;
   }
   s.read("access_log", out.access_log);
+}
+
+void read_retention(Section& s, bool table_present, RetentionConfig& out, std::vector<std::string>& warnings) {
+  const bool env_sets_a_key =
+      std::any_of(kRetentionKeys.begin(), kRetentionKeys.end(), [&](std::string_view key) { return s.from_env(key); });
+  out.enabled = table_present || env_sets_a_key;
+  if (!out.enabled) return;
+  read_age(s, "max_age", std::chrono::seconds(1), std::chrono::seconds(100LL * 365 * 86400), out.max_age);
+  if (s.has("max_events")) {
+    std::int64_t max_events = 0;
+    s.read("max_events", 1, 1'000'000'000'000, max_events);
+    if (s.ok()) out.max_events = static_cast<std::uint64_t>(max_events);
+  }
+  s.read("keep_unacknowledged", out.keep_unacknowledged);
+  read_age(s, "interval", std::chrono::seconds(1), std::chrono::seconds(7 * 86400), out.interval);
+  s.read("batch_size", 1, 100'000, out.batch_size);
+  if (!s.ok()) return;
+  // A table that limits nothing deletes nothing: surely not what was meant.
+  if (!out.max_age && !out.max_events) {
+    s.fail(
+        "config: [retention] sets neither max_age nor max_events, so it would delete nothing: add max_age = "
+        "\"30d\" and/or max_events = 1000000, or remove the table to keep every event");
+    return;
+  }
+  if (!out.keep_unacknowledged) {
+    warnings.push_back(
+        "[retention] keep_unacknowledged = false: retention may delete events that a configured [[consumer]] has "
+        "not acknowledged yet");
+  }
 }
 
 }  // namespace chronohook::config_detail

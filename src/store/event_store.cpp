@@ -108,8 +108,12 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config
     sqlite3_file_control(db->handle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   }
 
+  // auto_vacuum first: on a new, empty file it takes effect at once, before
+  // the WAL header and the first table make it need a VACUUM (0004); on an
+  // existing database it changes nothing by itself.
   const std::string pragmas = "PRAGMA busy_timeout = " + std::to_string(config.busy_timeout.count()) +
                               ";"
+                              "PRAGMA auto_vacuum = INCREMENTAL;"
                               "PRAGMA journal_mode = WAL;"
                               "PRAGMA synchronous = " +
                               std::string(config.synchronous == Synchronous::kFull ? "FULL" : "NORMAL") + ";";

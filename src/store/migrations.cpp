@@ -46,6 +46,36 @@ std::string checksum_of(const Migration& m) {
   return crypto::to_hex(d.data(), d.size());
 }
 
+Status record(sqlite::Database& db, const Migration& m) {
+  auto ins = db.prepare("INSERT INTO schema_migrations(version, name, checksum) VALUES (?1, ?2, ?3)");
+  if (!ins) return ins.error();
+  const std::string sum = checksum_of(m);
+  ins->bind(1, static_cast<std::int64_t>(m.version)).bind(2, m.name).bind(3, sum);
+  if (auto step = ins->step(); !step) return step.error();
+  return Status::Ok();
+}
+
+bool runs_outside_a_transaction(const Migration& m) {
+  return m.sql.starts_with(kNoTransactionMarker);
+}
+
+// VACUUM and some PRAGMAs refuse to run inside a transaction, so such a
+// migration runs statement by statement and is recorded afterwards. A crash
+// in between runs it again at the next start: it must be idempotent.
+Status apply_outside_a_transaction(sqlite::Database& db, const Migration& m) {
+  if (auto st = db.exec(m.sql); !st) {
+    return Error{"migrations: " + m.name + " failed (it runs outside a transaction, so what it did before the " +
+                 "failure stays; it is not recorded and runs again at the next start): " + st.error().message};
+  }
+  if (auto st = record(db, m); !st) {
+    return Error{"migrations: " + m.name + " ran but could not be recorded: " + st.error().message};
+  }
+  // A VACUUM in WAL mode leaves a copy of the whole database in the WAL:
+  // give that space back now rather than at the receiver's first checkpoint.
+  (void)db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<MigrationReport> migrate(sqlite::Database& db, const std::vector<Migration>& migrations) {
@@ -90,20 +120,16 @@ Result<MigrationReport> migrate(sqlite::Database& db, const std::vector<Migratio
   MigrationReport report;
   for (const Migration& m : migrations) {
     if (applied.count(m.version) != 0) continue;
+    if (runs_outside_a_transaction(m)) {
+      if (auto st = apply_outside_a_transaction(db, m); !st) return st.error();
+      report.applied.push_back(m.name);
+      continue;
+    }
     if (auto st = db.exec("BEGIN IMMEDIATE"); !st) {
       return Error{"migrations: cannot start a transaction for " + m.name + ": " + st.error().message};
     }
     Status st = db.exec(m.sql);
-    if (st) {
-      auto ins = db.prepare("INSERT INTO schema_migrations(version, name, checksum) VALUES (?1, ?2, ?3)");
-      if (!ins) {
-        st = ins.error();
-      } else {
-        const std::string sum = checksum_of(m);
-        ins->bind(1, static_cast<std::int64_t>(m.version)).bind(2, m.name).bind(3, sum);
-        if (auto step = ins->step(); !step) st = step.error();
-      }
-    }
+    if (st) st = record(db, m);
     if (st) st = db.exec("COMMIT");
     if (!st) {
       (void)db.exec("ROLLBACK");

@@ -159,6 +159,49 @@ TEST(Migrations, AFailingMigrationIsRolledBackAndNotRecorded) {
   EXPECT_EQ(count(db, "SELECT count(*) FROM schema_migrations WHERE version = 9001"), 0);
 }
 
+TEST(Migrations, AMarkedMigrationRunsOutsideATransactionAndIsRecorded) {
+  TempDir dir;
+  auto db = open_db(dir);
+  ASSERT_TRUE(migrate(db, embedded_migrations()).ok());
+  std::vector<Migration> next = embedded_migrations();
+  // VACUUM fails inside a transaction: only the marker makes this work.
+  next.push_back(Migration{9001, "9001_vacuum.sql", std::string(kNoTransactionMarker) + "VACUUM;\n"});
+  auto r = migrate(db, next);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->applied, (std::vector<std::string>{"9001_vacuum.sql"}));
+  EXPECT_EQ(count(db, "SELECT count(*) FROM schema_migrations WHERE version = 9001"), 1);
+  auto again = migrate(db, next);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->applied.empty());
+}
+
+TEST(Migrations, AFailingMarkedMigrationIsNotRecordedAndNamesItself) {
+  TempDir dir;
+  auto db = open_db(dir);
+  std::vector<Migration> broken = embedded_migrations();
+  broken.push_back(Migration{9001, "9001_broken.sql", std::string(kNoTransactionMarker) + "THIS IS NOT SQL;"});
+  auto r = migrate(db, broken);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("9001_broken.sql"), std::string::npos);
+  EXPECT_EQ(count(db, "SELECT count(*) FROM schema_migrations WHERE version = 9001"), 0);
+}
+
+TEST(Migrations, AnExistingDatabaseWithRowsIsSwitchedToIncrementalAutoVacuum) {
+  TempDir dir;
+  auto db = open_db(dir);
+  ASSERT_TRUE(db.exec("PRAGMA journal_mode = WAL").ok());
+  const std::vector<Migration> before_0004(embedded_migrations().begin(), embedded_migrations().begin() + 3);
+  ASSERT_TRUE(migrate(db, before_0004).ok());
+  ASSERT_TRUE(db.exec("INSERT INTO events(webhook, delivery_id, event, received_at, payload, last_seen_at, "
+                      "payload_sha256) VALUES ('main', 'd1', 'PING', 't', '{}', 't', zeroblob(32))")
+                  .ok());
+  ASSERT_EQ(count(db, "PRAGMA auto_vacuum"), 0);
+  auto r = migrate(db, embedded_migrations());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(count(db, "PRAGMA auto_vacuum"), 2);  // INCREMENTAL
+  EXPECT_EQ(count(db, "SELECT count(*) FROM events"), 1);
+}
+
 TEST(Migrations, OutOfOrderVersionsAreRefused) {
   TempDir dir;
   auto db = open_db(dir);
