@@ -19,10 +19,6 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-// Consumers are a handful of programs: this bounds what a stranger who
-// cannot authenticate may hold open, well below the open-file limit.
-constexpr std::size_t kMaxConnections = 256;
-
 std::string endpoint_string(const asio::ip::tcp::endpoint& ep) {
   const auto addr = ep.address();
   if (addr.is_v6()) return "[" + addr.to_string() + "]:" + std::to_string(ep.port());

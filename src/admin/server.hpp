@@ -3,6 +3,8 @@
 // context. Private to src (serve.cpp wires it).
 #pragma once
 
+#include <cstddef>
+
 #include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
@@ -15,6 +17,17 @@
 namespace chronohook::admin {
 
 class Listener;
+
+// Consumers are a handful of programs: this bounds what a stranger who
+// cannot authenticate may hold open, well below the open-file limit.
+inline constexpr std::size_t kMaxConnections = 256;
+
+// Descriptors the admin side may hold at most: its connections, its
+// listener, and each reader's database, -wal and -shm. They come out of the
+// same open-file budget as the webhook listener's connections.
+inline std::size_t descriptors_needed(const AdminConfig& admin) {
+  return admin.enabled ? kMaxConnections + 1 + 3 * admin.readers : 0;
+}
 
 class Server {
  public:

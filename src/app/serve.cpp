@@ -75,9 +75,12 @@ int serve(const std::filesystem::path& config_file) {
   for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
   // Every connection is a descriptor: take all the kernel allows us, and
   // serve no more connections than fit, rather than fail accept() with EMFILE.
-  const std::uint64_t open_files = raise_open_file_limit();
+  // The admin listener's descriptors come off the top first.
+  const std::uint64_t all_files = raise_open_file_limit();
+  const std::uint64_t admin_files = admin::descriptors_needed(config->admin);
+  const std::uint64_t open_files = all_files > admin_files ? all_files - admin_files : 0;
   if (const ConnectionBudget budget = fit_connections(config->server.max_connections, open_files); budget.clamped) {
-    spdlog::warn("{}", clamp_warning(config->server.max_connections, budget, open_files));
+    spdlog::warn("{}", clamp_warning(config->server.max_connections, budget, all_files, admin_files));
     config->server.max_connections = budget.max_connections;
   }
   for (const WebhookConfig& w : config->webhooks) {
