@@ -27,13 +27,16 @@ std::uint64_t raise_open_file_limit() {
   return static_cast<std::uint64_t>(limit.rlim_cur);
 }
 
-std::string clamp_warning(std::size_t configured, const ConnectionBudget& budget, std::uint64_t open_files) {
+std::string clamp_warning(std::size_t configured, const ConnectionBudget& budget, std::uint64_t open_files,
+                          std::uint64_t admin_files) {
+  const std::string admin = admin_files == 0 ? "" : ", " + std::to_string(admin_files) + " for the [admin] listener";
   return "max_connections = " + std::to_string(configured) + " does not fit the open-file limit of " +
          std::to_string(open_files) + " (" + std::to_string(kReservedDescriptors) +
-         " kept for the database, listener and logs): serving at most " + std::to_string(budget.max_connections) +
+         " kept for the database, listener and logs" + admin + "): serving at most " +
+         std::to_string(budget.max_connections) +
          " connections. Raise the limit (LimitNOFILE= in the systemd unit, --ulimit nofile= for a container, "
          "ulimit -n in a shell) to at least " +
-         std::to_string(configured + kReservedDescriptors) + ", or lower max_connections";
+         std::to_string(configured + kReservedDescriptors + admin_files) + ", or lower max_connections";
 }
 
 }  // namespace chronohook::app

@@ -27,6 +27,8 @@ ConnectionBudget fit_connections(std::size_t configured, std::uint64_t open_file
 std::uint64_t raise_open_file_limit();
 
 // The one warning logged when fit_connections() clamped.
-std::string clamp_warning(std::size_t configured, const ConnectionBudget& budget, std::uint64_t open_files);
+// `admin_files`: descriptors the [admin] listener holds on top.
+std::string clamp_warning(std::size_t configured, const ConnectionBudget& budget, std::uint64_t open_files,
+                          std::uint64_t admin_files = 0);
 
 }  // namespace chronohook::app

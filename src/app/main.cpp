@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/commands.hpp"
+#include "app/events_cli.hpp"
 #include "chronohook/version.hpp"
 
 int main(int argc, char** argv) {
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   prune->add_option("-c,--config", config, config_help);
   bool prune_dry_run = false;
   prune->add_flag("--dry-run", prune_dry_run, "print what would be deleted and delete nothing");
+  app::EventsCli events(cli, config);  // events list|show|tail|export
 
   try {
     cli.parse(argc, argv);
@@ -49,5 +51,6 @@ int main(int argc, char** argv) {
   if (check->parsed()) return app::check_config(config);
   if (migrate->parsed()) return app::migrate(config);
   if (prune->parsed()) return app::prune(config, prune_dry_run);
+  if (auto code = events.run()) return *code;
   return app::kExitConfig;
 }

@@ -2,17 +2,21 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
 #include <iostream>
+#include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include "admin/server.hpp"
 #include "app/commands.hpp"
 #include "app/fd_limit.hpp"
 #include "chronohook/config.hpp"
@@ -71,9 +75,12 @@ int serve(const std::filesystem::path& config_file) {
   for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
   // Every connection is a descriptor: take all the kernel allows us, and
   // serve no more connections than fit, rather than fail accept() with EMFILE.
-  const std::uint64_t open_files = raise_open_file_limit();
+  // The admin listener's descriptors come off the top first.
+  const std::uint64_t all_files = raise_open_file_limit();
+  const std::uint64_t admin_files = admin::descriptors_needed(config->admin);
+  const std::uint64_t open_files = all_files > admin_files ? all_files - admin_files : 0;
   if (const ConnectionBudget budget = fit_connections(config->server.max_connections, open_files); budget.clamped) {
-    spdlog::warn("{}", clamp_warning(config->server.max_connections, budget, open_files));
+    spdlog::warn("{}", clamp_warning(config->server.max_connections, budget, all_files, admin_files));
     config->server.max_connections = budget.max_connections;
   }
   for (const WebhookConfig& w : config->webhooks) {
@@ -127,9 +134,31 @@ int serve(const std::filesystem::path& config_file) {
     }
     retention = std::move(*started);
   }
+  // The pull API, when [admin] is configured. Its "admin api on" line comes
+  // after "listening on", which names the webhook listener.
+  std::unique_ptr<admin::Server> admin_server;
+  if (config->admin.enabled) {
+    auto created = admin::Server::create(ioc, *config, **store);
+    if (!created) {
+      spdlog::critical("{}", created.error().message);
+      if (retention) retention->stop();
+      (*store)->stop();
+      logging::shutdown();
+      return kExitRuntime;
+    }
+    admin_server = std::move(*created);
+  }
   (*server)->start();
   spdlog::info("listening on {} ({}, {} I/O threads)", (*server)->local_address(),
                config->server.tls ? "https" : "plain http", threads);
+  if (admin_server) {
+    admin_server->start();
+    std::string consumers;
+    for (const ConsumerConfig& c : config->consumers) consumers += (consumers.empty() ? "" : ", ") + c.name;
+    spdlog::info("admin api on {} ({}, {} reader(s), consumers: {})", admin_server->local_address(),
+                 config->admin.tls_cert.empty() ? "plain http" : "https", config->admin.readers,
+                 consumers.empty() ? "none" : consumers);
+  }
   sd_notifyf(0, "READY=1\nSTATUS=listening on %s", (*server)->local_address().c_str());
 
   // SIGTERM/SIGINT: stop accepting, finish what is in flight, then exit.
@@ -147,10 +176,15 @@ int serve(const std::filesystem::path& config_file) {
     spdlog::info("signal {}: draining {} connection(s)", signo, (*server)->open_connections());
     if (retention) retention->request_stop();
     sd_notify(0, "STOPPING=1");
-    (*server)->drain([&] {
+    // Both listeners drain; the I/O threads stop when the last one has.
+    auto listeners_left = std::make_shared<std::atomic<int>>(admin_server ? 2 : 1);
+    auto one_drained = [&ioc, listeners_left] {
+      if (listeners_left->fetch_sub(1) != 1) return;
       spdlog::info("drained");
       ioc.stop();
-    });
+    };
+    (*server)->drain(one_drained);
+    if (admin_server) admin_server->drain(one_drained);
     const ShutdownPlan plan = plan_shutdown(config->server.shutdown_timeout);
     fail_timer.expires_after(plan.fail_pending_at);
     fail_timer.async_wait([&](const boost::system::error_code& wait_ec) {
@@ -173,6 +207,7 @@ int serve(const std::filesystem::path& config_file) {
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (std::thread& t : pool) t.join();
+  if (admin_server) admin_server->stop_readers();
   if (retention) retention->stop();  // before the store: its last batch needs the writer
 
   // A drain that finished in time left nothing queued; after the deadline,

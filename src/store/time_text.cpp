@@ -1,5 +1,7 @@
 // Times as people and scripts write them, turned into the one form
 // received_at is stored in, so a bound compares with it as text.
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -109,8 +111,12 @@ Result<std::chrono::seconds> parse_age(std::string_view text) {
   }
 }
 
-std::string utc_millis(std::chrono::system_clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+namespace {
+
+// The stored form from milliseconds since the epoch: a system_clock
+// time_point counts nanoseconds and overflows past 2262 (and 2262 years
+// before now), so bounds are formatted from milliseconds instead.
+std::string format_millis(std::int64_t ms) {
   const std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
   const int millis = static_cast<int>(ms - static_cast<std::int64_t>(secs) * 1000);
   std::tm tm{};
@@ -121,15 +127,24 @@ std::string utc_millis(std::chrono::system_clock::time_point t) {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
+}  // namespace
+
+std::string utc_millis(std::chrono::system_clock::time_point t) {
+  return format_millis(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+}
+
 Result<std::string> parse_time_bound(std::string_view text, std::chrono::system_clock::time_point now) {
   if (!text.empty() && text.back() >= 'a' && text.back() <= 'z' && text.find('-') == std::string_view::npos) {
     auto age = parse_age(text);
     if (!age) return Error{kExpected};
-    return utc_millis(now - *age);
+    // At most 99999999999d: in milliseconds that still fits an int64. An
+    // age before the epoch means everything.
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    return format_millis(std::max<std::int64_t>(0, now_ms - age->count() * 1000));
   }
   auto millis = parse_rfc3339(text);
   if (!millis) return millis.error();
-  return utc_millis(std::chrono::system_clock::time_point(std::chrono::milliseconds(*millis)));
+  return format_millis(*millis);
 }
 
 }  // namespace chronohook

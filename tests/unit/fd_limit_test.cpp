@@ -33,5 +33,13 @@ TEST(FitConnections, TheWarningSaysTheNumbersAndHowToRaiseTheLimit) {
   EXPECT_THAT(w, ::testing::HasSubstr("LimitNOFILE="));
 }
 
+TEST(FitConnections, TheAdminListenersDescriptorsComeOffTheBudgetAndIntoTheAdvice) {
+  // 1024 descriptors, 269 of them the admin side's: 755 left, 64 spare.
+  const std::string w = clamp_warning(1024, fit_connections(1024, 1024 - 269), 1024, 269);
+  EXPECT_THAT(w, ::testing::HasSubstr("269 for the [admin] listener"));
+  EXPECT_THAT(w, ::testing::HasSubstr("at most 691"));
+  EXPECT_THAT(w, ::testing::HasSubstr("at least " + std::to_string(1024 + 64 + 269)));
+}
+
 }  // namespace
 }  // namespace chronohook::app
