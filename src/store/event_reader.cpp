@@ -162,22 +162,12 @@ Result<std::vector<std::string>> EventReader::expand(const std::vector<std::stri
     } else {
       upper.back() = static_cast<char>(upper.back() + 1);
     }
-    auto next = statement("SELECT event FROM events WHERE event > ?1 AND event < ?2 ORDER BY event LIMIT 1");
+    // One statement for every hop: holding two from the cache at once could
+    // see the first finalized when fetching the second clears the cache.
+    auto next = statement("SELECT event FROM events WHERE event >= ?1 AND event < ?2 ORDER BY event LIMIT 1");
     if (!next) return next.error();
     std::string from = prefix;
-    bool first = true;
     for (std::size_t guard = 0; guard < 10'000; ++guard) {
-      // The first hop includes the prefix itself (an event named exactly it).
-      if (first && !prefix.empty()) {
-        auto exact = statement("SELECT 1 FROM events WHERE event = ?1 LIMIT 1");
-        if (!exact) return exact.error();
-        (*exact)->bind(1, prefix);
-        auto hit = (*exact)->step();
-        (*exact)->reset();
-        if (!hit) return Error{"cannot read event names: " + hit.error().message};
-        if (*hit == sqlite::Statement::Step::kRow) names.push_back(prefix);
-      }
-      first = false;
       (*next)->bind(1, from).bind(2, upper);
       auto step = (*next)->step();
       if (!step) {
@@ -188,9 +178,12 @@ Result<std::vector<std::string>> EventReader::expand(const std::vector<std::stri
         (*next)->reset();
         break;
       }
-      from = (*next)->column_text(0);
+      std::string found = (*next)->column_text(0);
       (*next)->reset();
-      names.push_back(from);
+      // The smallest text after `found` that is not `found` itself (stored
+      // names are printable, so no name holds a byte below 0x01).
+      from = found + '\x01';
+      names.push_back(std::move(found));
     }
   }
   std::sort(names.begin(), names.end());

@@ -89,6 +89,9 @@ TEST_F(Reading, SeveralNamesMergeInSeqOrderWithOrWithoutAPatientAndFromTheNewest
   f.newest = true;
   f.limit = 2;
   EXPECT_EQ(ids(f), (V{"d3", "d5"}));
+  f.events = {"PING*"};  // a prefix also matches the name that is exactly it
+  f.newest = false;
+  EXPECT_EQ(ids(f), (V{"d6"}));
   f.events = {"NOTHING_*"};
   EXPECT_EQ(ids(f), V{});
   auto n = reader_->count(f);
