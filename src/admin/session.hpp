@@ -5,13 +5,13 @@
 // session_plain.cpp and session_tls.cpp.
 #pragma once
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
