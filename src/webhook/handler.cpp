@@ -1,5 +1,7 @@
 #include "chronohook/handler.hpp"
 
+#include "chronohook/event_reader.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <ctime>
@@ -47,16 +49,9 @@ Limits limits_from(const Config& config) {
 
 }  // namespace
 
+// One formatter for the stored time form: the readers' bounds compare with it.
 std::string rfc3339_millis(Clock::time_point t) {
-  const auto since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
-  const std::time_t secs = static_cast<std::time_t>(since_epoch.count() / 1000);
-  const int millis = static_cast<int>(since_epoch.count() % 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return std::string(buf, static_cast<std::size_t>(n));
+  return utc_millis(t);
 }
 
 std::string error_body(std::string_view message) {
