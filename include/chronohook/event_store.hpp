@@ -86,6 +86,15 @@ class EventStore {
   // The highest seq of any committed row (at open: what the file holds).
   std::int64_t committed_seq() const { return committed_seq_.load(); }
 
+  // Liveness of the writer thread, for the watchdog and /readyz: when it last
+  // finished a batch or a task, or woke idle (at least every
+  // kIdleHeartbeat). A writer stuck in a commit (a lock held by another
+  // process, a hung fsync) stops moving it.
+  std::chrono::steady_clock::time_point last_progress() const {
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(progress_.load()));
+  }
+  static constexpr std::chrono::milliseconds kIdleHeartbeat{1000};
+
   StoreStats stats() const;
   std::size_t queued() const;
 
@@ -133,6 +142,7 @@ class EventStore {
   std::deque<PendingTask> tasks_;
   std::vector<CommitListener> listeners_;  // added under mutex_ before traffic; read by the writer
   std::atomic<std::int64_t> committed_seq_{0};
+  std::atomic<std::chrono::steady_clock::rep> progress_{0};  // last_progress(), as ticks
   bool stopping_ = false;
   StoreStats stats_;
   std::thread writer_;

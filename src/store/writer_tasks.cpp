@@ -48,10 +48,15 @@ void EventStore::run() {
   std::vector<Pending> batch;
   batch.reserve(max_batch_);
   for (;;) {
+    progress_.store(std::chrono::steady_clock::now().time_since_epoch().count());
     std::optional<PendingTask> task;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !tasks_.empty(); });
+      // Wake at least every kIdleHeartbeat, only to show last_progress()
+      // that an idle writer is alive.
+      if (!wake_.wait_for(lock, kIdleHeartbeat, [this] { return stopping_ || !queue_.empty() || !tasks_.empty(); })) {
+        continue;
+      }
       if (queue_.empty() && tasks_.empty()) return;  // stopping, and everything queued is done
       // Take what is waiting now, never wait for more: an idle receiver
       // commits a lone hook at once.

@@ -167,6 +167,34 @@ TEST(EventStore, ConcurrentHooksShareOneCommit) {
   EXPECT_LE((*store)->stats().batches, 3u);
 }
 
+TEST(EventStore, AnIdleWriterShowsProgressButOneStuckOnAnotherProcesssLockDoesNot) {
+  TempDir dir;
+  StorageConfig c = config_in(dir);
+  c.busy_timeout = 10s;
+  auto store = EventStore::open(c);
+  ASSERT_TRUE(store.ok());
+  // Idle: the writer still wakes every kIdleHeartbeat.
+  const auto idle_from = (*store)->last_progress();
+  std::this_thread::sleep_for(EventStore::kIdleHeartbeat + 500ms);
+  EXPECT_GT((*store)->last_progress(), idle_from);
+
+  std::future<AppendOutcome> outcome;
+  {
+    WriteLock lock(c.path);
+    auto promise = std::make_shared<std::promise<AppendOutcome>>();
+    outcome = promise->get_future();
+    (*store)->submit(record("held"), [promise](AppendOutcome o) { promise->set_value(o); });
+    for (int wait = 0; wait < 1000 && (*store)->queued() > 0; ++wait) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(100ms);  // the writer is in its busy handler now
+    const auto stuck_from = (*store)->last_progress();
+    std::this_thread::sleep_for(EventStore::kIdleHeartbeat * 2);
+    EXPECT_EQ((*store)->last_progress(), stuck_from);
+  }
+  ASSERT_EQ(outcome.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(outcome.get().kind, AppendOutcome::Kind::kStored);
+  EXPECT_GT((*store)->last_progress(), idle_from);
+}
+
 TEST(EventStore, AFullQueueRefusesAtOnceInsteadOfWaiting) {
   TempDir dir;
   StorageConfig c = config_in(dir);
