@@ -38,7 +38,32 @@ constexpr std::array<std::string_view, 29> kKnownEvents = {
     "PING",
 };
 
+// The known names without the console's alias: kKnownEvents but one.
+constexpr std::string_view kAlias = "PATIENT_FLAG_MODIFY";
+constexpr std::string_view kAliasOf = "PATIENT_FLAG_CMODIFY";
+
+constexpr std::array<std::string_view, kEventMetricLabels> metric_labels() {
+  std::array<std::string_view, kEventMetricLabels> out{};
+  std::size_t n = 0;
+  for (std::string_view name : kKnownEvents) {
+    if (name != kAlias) out[n++] = name;
+  }
+  return out;
+}
+constexpr auto kMetricLabels = metric_labels();
+static_assert(kKnownEvents.size() == kEventMetricLabels + 1, "one alias among the known names");
+
 }  // namespace
+
+std::size_t event_metric_index(std::string_view name) {
+  if (name == kAlias) name = kAliasOf;
+  const auto it = std::find(kMetricLabels.begin(), kMetricLabels.end(), name);
+  return static_cast<std::size_t>(it - kMetricLabels.begin());
+}
+
+std::string_view event_metric_label(std::size_t index) {
+  return index < kMetricLabels.size() ? kMetricLabels[index] : std::string_view("other");
+}
 
 bool is_well_formed_event_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
