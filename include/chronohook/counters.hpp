@@ -115,8 +115,8 @@ class Counters {
 
   RequestCounts requests_by_status;
   // Stored hooks by event name: one slot per known name (event_names.hpp),
-  // one for every other name.
-  void count_stored(std::string_view event);
+  // one for every other name. Returns whether the name is a known one.
+  bool count_stored(std::string_view event);
   Histogram<kCommitMicrosBounds.size()> commit_micros{kCommitMicrosBounds};
   Histogram<kBatchSizeBounds.size()> batch_size{kBatchSizeBounds};
 

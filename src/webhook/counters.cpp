@@ -6,6 +6,20 @@ namespace chronohook {
 
 static_assert(kEventMetricLabels + 1 == 29, "Counters::stored_by_event_ has one slot per label and one for other");
 
+namespace {
+
+// Status code -> column of RequestCounts, by table: no search per request.
+constexpr int kMaxStatus = 600;
+constexpr std::array<std::uint8_t, kMaxStatus> status_columns() {
+  std::array<std::uint8_t, kMaxStatus> out{};
+  for (auto& c : out) c = static_cast<std::uint8_t>(kCountedStatuses.size());  // other
+  for (std::size_t i = 0; i < kCountedStatuses.size(); ++i) out[kCountedStatuses[i]] = static_cast<std::uint8_t>(i);
+  return out;
+}
+constexpr auto kStatusColumns = status_columns();
+
+}  // namespace
+
 void RequestCounts::register_webhooks(const std::vector<std::string>& names) {
   if (ready_.load(std::memory_order_acquire)) return;
   names_ = names;
@@ -17,14 +31,10 @@ void RequestCounts::register_webhooks(const std::vector<std::string>& names) {
 
 void RequestCounts::count(std::string_view webhook, int status) {
   if (!ready_.load(std::memory_order_acquire)) return;
-  std::size_t row = names_.size();  // no webhook
-  for (std::size_t i = 0; i < names_.size(); ++i) {
-    if (names_[i] == webhook) row = i;
-  }
-  std::size_t column = kCountedStatuses.size();  // other
-  for (std::size_t i = 0; i < kCountedStatuses.size(); ++i) {
-    if (kCountedStatuses[i] == status) column = i;
-  }
+  std::size_t row = 0;
+  while (row < names_.size() && names_[row] != webhook) ++row;  // names_.size(): no webhook
+  const std::size_t column = status >= 0 && status < kMaxStatus ? kStatusColumns[static_cast<std::size_t>(status)]
+                                                                 : kCountedStatuses.size();
   counts_[row * kColumns + column].fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -42,8 +52,10 @@ std::vector<RequestCounts::Row> RequestCounts::snapshot() const {
   return rows;
 }
 
-void Counters::count_stored(std::string_view event) {
-  stored_by_event_[event_metric_index(event)].fetch_add(1, std::memory_order_relaxed);
+bool Counters::count_stored(std::string_view event) {
+  const std::size_t index = event_metric_index(event);
+  stored_by_event_[index].fetch_add(1, std::memory_order_relaxed);
+  return index < kEventMetricLabels;
 }
 
 bool Counters::note_unknown_event(std::string_view name) {

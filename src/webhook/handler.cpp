@@ -204,10 +204,11 @@ std::variant<Reply, Store> Handler::on_body(const RequestHead& head, const ReadB
 
 Reply Handler::reply_for(const RequestHead& head, const ReadBody& accepted, const AppendOutcome& outcome) const {
   Reply r;
+  bool known_event = true;
   switch (outcome.kind) {
     case AppendOutcome::Kind::kStored:
       counters_->hooks_stored.fetch_add(1, std::memory_order_relaxed);
-      counters_->count_stored(*head.event);
+      known_event = counters_->count_stored(*head.event);
       r.status = 200;
       r.body = R"({"status":"stored","seq":)" + std::to_string(outcome.seq);
       if (outcome.conflicts_with) {
@@ -237,7 +238,7 @@ Reply Handler::reply_for(const RequestHead& head, const ReadBody& accepted, cons
   r.webhook = routes_[accepted.webhook_index].name;
   r.event = *head.event;
   r.delivery = *head.delivery;
-  if (outcome.kind == AppendOutcome::Kind::kStored && !is_known_event_name(r.event)) {
+  if (outcome.kind == AppendOutcome::Kind::kStored && !known_event) {
     r.first_unknown_event = counters_->note_unknown_event(r.event);
   }
   return r;
