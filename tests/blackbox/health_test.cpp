@@ -18,10 +18,16 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+AdminOptions admin_options(bool tls) {
+  AdminOptions o;
+  o.tls = tls;
+  return o;
+}
+
 class Health : public ::testing::Test {
  protected:
   explicit Health(bool tls = false)
-      : tls_(tls), daemon_(admin_config(AdminOptions{tls}), Launch{}), port_(admin_port(daemon_)) {}
+      : tls_(tls), daemon_(admin_config(admin_options(tls)), Launch{}), port_(admin_port(daemon_)) {}
 
   Response get(std::string_view target, std::string_view token = "") {
     return send_once(port_, admin_client_options(daemon_, tls_), admin_request("GET", target, token));
