@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "chronohook/config.hpp"
-#include "chronohook/counters.hpp"
 #include "chronohook/event_record.hpp"
 #include "chronohook/result.hpp"
 #include "chronohook/sqlite.hpp"
@@ -24,6 +23,7 @@
 namespace chronohook {
 
 class Checkpointer;
+class Counters;
 
 // Why the writer's last write failed, as far as SQLite said.
 enum class WriteFailure { kNone, kLocked, kDiskFull, kReadOnly, kIoError, kCorrupt, kOther };

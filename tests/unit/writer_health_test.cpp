@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "chronohook/counters.hpp"
 #include "chronohook/event_store.hpp"
 #include "unit/store_support.hpp"
 
