@@ -78,11 +78,11 @@ class RequestCounts {
 
 // Commit latency in microseconds, 100 us to 10 s.
 inline constexpr std::array<std::uint64_t, 16> kCommitMicrosBounds{
-    100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000,
-    1'000'000, 2'500'000, 5'000'000, 10'000'000};
+    100,    250,     500,     1'000,   2'500,     5'000,     10'000,    25'000,
+    50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000};
 // Hooks per commit, 1 to 4096.
-inline constexpr std::array<std::uint64_t, 13> kBatchSizeBounds{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048,
-                                                                4096};
+inline constexpr std::array<std::uint64_t, 13> kBatchSizeBounds{1,   2,   4,   8,    16,   32,  64,
+                                                                128, 256, 512, 1024, 2048, 4096};
 
 struct CountersSnapshot;
 

@@ -169,8 +169,7 @@ std::optional<Decision> Handler::operator_route(const Request& request) const {
   if (request.method != "GET") return with(consumers_.size(), endpoint, method_not_allowed(false));
   if (endpoint == Endpoint::kMetrics && metrics_token_) {
     const auto presented = presented_digest(request.authorization);
-    if (!presented ||
-        CRYPTO_memcmp(presented->data(), metrics_token_->digest().data(), presented->size()) != 0) {
+    if (!presented || CRYPTO_memcmp(presented->data(), metrics_token_->digest().data(), presented->size()) != 0) {
       return with(consumers_.size(), endpoint, unauthorized());
     }
   }

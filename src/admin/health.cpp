@@ -41,8 +41,8 @@ std::vector<std::string> not_ready_reasons(const Health& h) {
 
   if (h.failure != WriteFailure::kNone && h.since_failure) {
     const bool latest = after(h.since_failure, h.since_write_ok);
-    const bool held = about_the_disk(h.failure) && after(h.since_failure, h.since_commit_ok) &&
-                      *h.since_failure < kDiskFailureHold;
+    const bool held =
+        about_the_disk(h.failure) && after(h.since_failure, h.since_commit_ok) && *h.since_failure < kDiskFailureHold;
     if ((latest || held) && !(said_locked && h.failure == WriteFailure::kLocked)) {
       reasons.push_back("the last write to the database failed " + seconds(*h.since_failure) +
                         " ago: " + describe(h.failure));

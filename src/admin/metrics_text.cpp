@@ -95,8 +95,7 @@ std::string render_metrics(const MetricsSnapshot& m) {
            "Answers of the webhook listener by webhook (\"(none)\": no webhook's path) and HTTP status.");
   for (const RequestCounts::Row& r : c.requests) {
     w.sample("chronohook_requests_total",
-             "webhook=\"" + escaped(r.webhook.empty() ? "(none)" : r.webhook) + "\",code=\"" + r.code + "\"",
-             r.value);
+             "webhook=\"" + escaped(r.webhook.empty() ? "(none)" : r.webhook) + "\",code=\"" + r.code + "\"", r.value);
   }
   w.family("chronohook_hooks_stored_total", "counter",
            "Hooks committed to the database, by event name (a name not in the known list counts as \"other\").");
@@ -158,8 +157,7 @@ std::string render_metrics(const MetricsSnapshot& m) {
   w.one("chronohook_database_wal_size_bytes", "gauge", "Size of the database's write-ahead log (-wal) file.",
         m.wal_bytes.value_or(0));
   w.one("chronohook_log_lines_dropped_total", "counter",
-        "Log lines dropped because stderr did not keep up (the next line written says how many).",
-        m.log_lines_dropped);
+        "Log lines dropped because stderr did not keep up (the next line written says how many).", m.log_lines_dropped);
   return w.take();
 }
 

@@ -302,12 +302,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const auto latency =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
     // A health check every few seconds would drown the audit trail.
-    const bool routine_probe = reply_.status == 200 && (reply_.endpoint == Endpoint::kHealth ||
-                                                        reply_.endpoint == Endpoint::kReady ||
-                                                        reply_.endpoint == Endpoint::kMetrics);
-    spdlog::log(routine_probe ? spdlog::level::debug : spdlog::level::info,"api consumer={} endpoint=\"{}\" status={} events={} first_seq={} last_seq={} ms={} peer={}",
-                 reply_.consumer.empty() ? std::string_view("-") : reply_.consumer, to_string(reply_.endpoint),
-                 reply_.status, reply_.events, reply_.first_seq, reply_.last_seq, latency.count(), peer_);
+    const bool routine_probe =
+        reply_.status == 200 && (reply_.endpoint == Endpoint::kHealth || reply_.endpoint == Endpoint::kReady ||
+                                 reply_.endpoint == Endpoint::kMetrics);
+    spdlog::log(routine_probe ? spdlog::level::debug : spdlog::level::info,
+                "api consumer={} endpoint=\"{}\" status={} events={} first_seq={} last_seq={} ms={} peer={}",
+                reply_.consumer.empty() ? std::string_view("-") : reply_.consumer, to_string(reply_.endpoint),
+                reply_.status, reply_.events, reply_.first_seq, reply_.last_seq, latency.count(), peer_);
   }
 
   void close() {

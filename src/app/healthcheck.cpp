@@ -80,8 +80,8 @@ int healthcheck(const std::filesystem::path& config_file, std::chrono::seconds t
     return kUnhealthy;
   }
   if (answer->status != 200) {
-    std::cerr << "healthcheck: not ready (" << answer->status << " from " << where
-              << "): " << reasons_of(answer->body) << "\n";
+    std::cerr << "healthcheck: not ready (" << answer->status << " from " << where << "): " << reasons_of(answer->body)
+              << "\n";
     return kUnhealthy;
   }
   std::cout << "ready\n";

@@ -23,9 +23,9 @@
 #include <toml++/toml.h>
 
 #include "consumers.hpp"
-#include "metrics_token.hpp"
 #include "env_overrides.hpp"
 #include "messages.hpp"
+#include "metrics_token.hpp"
 #include "secrets.hpp"
 #include "section.hpp"
 #include "tables.hpp"

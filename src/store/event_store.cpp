@@ -7,8 +7,8 @@
 #include <algorithm>
 
 #include "checkpointer.hpp"
-#include "commit_timer.hpp"
 #include "chronohook/migrations.hpp"
+#include "commit_timer.hpp"
 
 namespace chronohook {
 namespace {

@@ -33,8 +33,8 @@ void RequestCounts::count(std::string_view webhook, int status) {
   if (!ready_.load(std::memory_order_acquire)) return;
   std::size_t row = 0;
   while (row < names_.size() && names_[row] != webhook) ++row;  // names_.size(): no webhook
-  const std::size_t column = status >= 0 && status < kMaxStatus ? kStatusColumns[static_cast<std::size_t>(status)]
-                                                                 : kCountedStatuses.size();
+  const std::size_t column =
+      status >= 0 && status < kMaxStatus ? kStatusColumns[static_cast<std::size_t>(status)] : kCountedStatuses.size();
   counts_[row * kColumns + column].fetch_add(1, std::memory_order_relaxed);
 }
 

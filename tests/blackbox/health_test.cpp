@@ -113,9 +113,8 @@ TEST_F(Health, HealthcheckExits0WhenReadyAnd1WithTheReasonWhenNot) {
 TEST_F(Health, HealthcheckExits1WhenNothingListens) {
   const std::uint16_t port = port_;
   daemon_.stop();
-  const CommandResult r =
-      run_chronohook({"healthcheck", "--config", daemon_.config_path().string(), "--timeout", "2"},
-                     {{"CHRONOHOOK_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(port)}});
+  const CommandResult r = run_chronohook({"healthcheck", "--config", daemon_.config_path().string(), "--timeout", "2"},
+                                         {{"CHRONOHOOK_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(port)}});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("no answer from the admin listener at 127.0.0.1:" + std::to_string(port)));
 }

@@ -89,10 +89,10 @@ TEST_F(Metrics, CountsStoredDuplicateForgedAndVerificationRequests) {
   ASSERT_EQ(daemon_.send(signed_hook(kMainSecret, "PATIENT_CREATE")).status, 200);
   ASSERT_EQ(daemon_.send(signed_hook(kMainSecret, "PATIENT_FLAG_MODIFY")).status, 200);
   ASSERT_EQ(daemon_.send(signed_hook(kMainSecret, "SOMETHING_NEW_9")).status, 200);
-  ASSERT_EQ(daemon_.send(first).status, 200);                                      // a duplicate
+  ASSERT_EQ(daemon_.send(first).status, 200);                                         // a duplicate
   ASSERT_EQ(daemon_.send(signed_hook("bb-forged-secret-000000000000")).status, 401);  // forged
   ASSERT_EQ(daemon_.send(verification_get("msg=abc")).status, 200);
-  ASSERT_EQ(daemon_.send(verification_get("other=1")).status, 400);                 // no msg
+  ASSERT_EQ(daemon_.send(verification_get("other=1")).status, 400);  // no msg
   Request elsewhere = signed_hook(kMainSecret);
   elsewhere.target = "/not-a-webhook";
   ASSERT_EQ(daemon_.send(elsewhere).status, 404);
@@ -137,7 +137,8 @@ TEST_F(Metrics, CountsStoredDuplicateForgedAndVerificationRequests) {
 }
 
 TEST_F(Metrics, TheHooksStoredLabelSetIsTheKnownNamesPlusOther) {
-  for (int i = 0; i < 5; ++i) ASSERT_EQ(daemon_.send(signed_hook(kMainSecret, "NEW_EVENT_" + std::to_string(i))).status, 200);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(daemon_.send(signed_hook(kMainSecret, "NEW_EVENT_" + std::to_string(i))).status, 200);
   std::size_t series = 0;
   for (const auto& [key, v] : samples(scrape())) series += key.starts_with("chronohook_hooks_stored_total{") ? 1 : 0;
   EXPECT_EQ(series, 29u);  // 27 documented names, PING, other
@@ -153,9 +154,8 @@ TEST_F(Metrics, PromtoolFindsNothingToSayAboutTheScrape) {
   ASSERT_THAT(text, HasSubstr("chronohook_hooks_stored_total"));
   TempDir scratch;
   const auto written = scratch.write_file("scrape.txt", text);
-  const CommandResult r =
-      run_command({"/bin/sh", "-c", promtool->string() + " check metrics < " + written.string()}, {},
-                  std::chrono::seconds(30));
+  const CommandResult r = run_command({"/bin/sh", "-c", promtool->string() + " check metrics < " + written.string()},
+                                      {}, std::chrono::seconds(30));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out + r.err, "") << "promtool complained";
 }

@@ -52,9 +52,8 @@ TEST(ConfigMetricsToken, TheEnvironmentCanSetTheFile) {
 TEST(ConfigMetricsToken, RefusesAMissingFileOrAShortTokenWithoutShowingEither) {
   TempDir config_dir;
   config_dir.write("short.token", kShortSecret);
-  const std::string missing =
-      error_of(load_config_text(hook() + "[admin]\nmetrics_token_file = \"nope.token\"\n",
-                                config_dir.path() / "chronohook.toml", {}));
+  const std::string missing = error_of(load_config_text(hook() + "[admin]\nmetrics_token_file = \"nope.token\"\n",
+                                                        config_dir.path() / "chronohook.toml", {}));
   EXPECT_TRUE(Has(missing, "[admin] metrics_token_file (line 6) must be a path to a readable file"));
   EXPECT_FALSE(Has(missing, "nope.token"));
   EXPECT_TRUE(Has(error_of(load_config_text(hook() + "[admin]\nmetrics_token_file = \"short.token\"\n",

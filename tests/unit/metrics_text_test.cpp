@@ -27,10 +27,10 @@ MetricsSnapshot snapshot_of(const Counters& c) {
 
 TEST(MetricsText, AHistogramHasCumulativeBucketsInSecondsAnInfBucketASumAndACount) {
   Counters c;
-  c.commit_micros.observe(90);         // <= 100 us
-  c.commit_micros.observe(100);        // <= 100 us: le is inclusive
-  c.commit_micros.observe(3'000);      // <= 5 ms
-  c.commit_micros.observe(60'000'000); // beyond 10 s
+  c.commit_micros.observe(90);          // <= 100 us
+  c.commit_micros.observe(100);         // <= 100 us: le is inclusive
+  c.commit_micros.observe(3'000);       // <= 5 ms
+  c.commit_micros.observe(60'000'000);  // beyond 10 s
   const std::string text = render_metrics(snapshot_of(c));
   EXPECT_THAT(text, HasSubstr("# TYPE chronohook_commit_duration_seconds histogram\n"));
   EXPECT_THAT(text, HasSubstr("chronohook_commit_duration_seconds_bucket{le=\"0.0001\"} 2\n"));
