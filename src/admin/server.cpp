@@ -74,14 +74,16 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Status adopt(int fd, bool tls) {
     error_code ec;
     acceptor_.assign(net::inherited_protocol(fd), fd, ec);
-    if (ec) return Error{"admin: cannot use the socket passed by systemd (fd " + std::to_string(fd) + "): " + ec.message()};
+    if (ec)
+      return Error{"admin: cannot use the socket passed by systemd (fd " + std::to_string(fd) + "): " + ec.message()};
     const asio::ip::tcp::endpoint ep = acceptor_.local_endpoint(ec);
     if (ec) return Error{"admin: the socket passed by systemd (fd " + std::to_string(fd) + "): " + ec.message()};
     local_ = endpoint_string(ep);
     if (!tls && !ep.address().is_loopback()) {
-      return Error{"admin: the socket passed by systemd is on " + local_ +
-                   " without TLS; plain HTTP is allowed only on a loopback address: set ListenStream=127.0.0.1:<port> in "
-                   "the socket unit, or tls_cert and tls_key in [admin]"};
+      return Error{
+          "admin: the socket passed by systemd is on " + local_ +
+          " without TLS; plain HTTP is allowed only on a loopback address: set ListenStream=127.0.0.1:<port> in "
+          "the socket unit, or tls_cert and tls_key in [admin]"};
     }
     return Status::Ok();
   }
@@ -199,7 +201,8 @@ Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Conf
       std::make_shared<Shared>(*parts->handler, store, *parts->readers, *parts->waiters, settings_from(config));
   const bool with_tls = tls != nullptr;
   parts->listener = std::make_shared<Listener>(ioc, parts->shared, std::move(tls));
-  if (auto st = listen_fd >= 0 ? parts->listener->adopt(listen_fd, with_tls) : parts->listener->bind(config.admin.listen);
+  if (auto st =
+          listen_fd >= 0 ? parts->listener->adopt(listen_fd, with_tls) : parts->listener->bind(config.admin.listen);
       !st) {
     return st.error();
   }

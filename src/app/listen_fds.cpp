@@ -57,7 +57,8 @@ Result<std::vector<ListenerRole>> assign_listener_roles(const std::vector<std::s
                    " sockets passed without the names \"webhook\" and \"admin\"; chronohook takes at most two (the "
                    "first the webhook listener, the second the admin listener): name them with FileDescriptorName="};
     }
-    for (std::size_t i = 0; i < names.size(); ++i) roles.push_back(i == 0 ? ListenerRole::kWebhook : ListenerRole::kAdmin);
+    for (std::size_t i = 0; i < names.size(); ++i)
+      roles.push_back(i == 0 ? ListenerRole::kWebhook : ListenerRole::kAdmin);
     return roles;
   }
   bool seen[2] = {false, false};

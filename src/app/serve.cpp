@@ -170,9 +170,9 @@ int serve(const std::filesystem::path& config_file) {
   }
   sd_notifyf(0, "READY=1\nSTATUS=listening on %s", (*server)->local_address().c_str());
   // WATCHDOG=1 while the loop, the I/O threads and the writer move; STATUS=.
-  auto notifier = ServiceNotifier::start(ioc, threads,
-                                         {**store, *counters, (*server)->local_address(),
-                                          config->storage.queue_capacity, config->storage.busy_timeout});
+  auto notifier = ServiceNotifier::start(
+      ioc, threads,
+      {**store, *counters, (*server)->local_address(), config->storage.queue_capacity, config->storage.busy_timeout});
 
   // SIGTERM/SIGINT: stop accepting, finish what is in flight, then exit.
   asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
@@ -217,7 +217,8 @@ int serve(const std::filesystem::path& config_file) {
 
   std::vector<std::thread> pool;
   pool.reserve(threads - 1);
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc, &notifier, i] { run_io_thread(ioc, notifier.get(), i); });
+  for (unsigned i = 1; i < threads; ++i)
+    pool.emplace_back([&ioc, &notifier, i] { run_io_thread(ioc, notifier.get(), i); });
   run_io_thread(ioc, notifier.get(), 0);
   for (std::thread& t : pool) t.join();
   if (notifier) notifier->stop();

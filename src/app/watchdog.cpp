@@ -163,8 +163,8 @@ void ServiceNotifier::run() {
       stall = stalled_part(sample(), *limits_);
       if (stall != last_stall) {
         if (!stall.empty()) {
-          spdlog::error("watchdog: {}; WATCHDOG=1 stops, so systemd restarts the service {} after the last one",
-                        stall, seconds_text(limits_->interval));
+          spdlog::error("watchdog: {}; WATCHDOG=1 stops, so systemd restarts the service {} after the last one", stall,
+                        seconds_text(limits_->interval));
         } else {
           spdlog::warn("watchdog: every part makes progress again; WATCHDOG=1 resumes");
         }
@@ -177,10 +177,9 @@ void ServiceNotifier::run() {
       next_ping = now + limits_->ping_every;
     }
     if (now >= next_status) {
-      const std::string status =
-          status_line(StatusFigures{sources_.listening, sources_.counters.hooks_stored.load(),
-                                    sources_.counters.hooks_duplicate.load(), sources_.store.queued(),
-                                    sources_.queue_capacity, sources_.counters.connections_open.load(), stall});
+      const std::string status = status_line(StatusFigures{
+          sources_.listening, sources_.counters.hooks_stored.load(), sources_.counters.hooks_duplicate.load(),
+          sources_.store.queued(), sources_.queue_capacity, sources_.counters.connections_open.load(), stall});
       if (status != last_status) {
         message += "STATUS=" + status + "\n";
         last_status = status;

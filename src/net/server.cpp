@@ -87,7 +87,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Status adopt(int fd) {
     error_code ec;
     acceptor_.assign(inherited_protocol(fd), fd, ec);
-    if (ec) return Error{"listen: cannot use the socket passed by systemd (fd " + std::to_string(fd) + "): " + ec.message()};
+    if (ec)
+      return Error{"listen: cannot use the socket passed by systemd (fd " + std::to_string(fd) + "): " + ec.message()};
     local_ = endpoint_string(acceptor_.local_endpoint(ec));
     return Status::Ok();
   }
