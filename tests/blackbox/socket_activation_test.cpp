@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <stdexcept>
 #include <string>
 
@@ -134,6 +135,32 @@ TEST(SocketActivation, WithoutNamesTheFirstSocketIsTheWebhookListener) {
   EXPECT_THAT(daemon.log_text(), HasSubstr("fd 3 (\"unknown\") is the webhook listener on " + webhook.address()));
   EXPECT_EQ(daemon.send(signed_hook(kMainSecret)).status, 200);
   EXPECT_EQ(count_events(daemon.db_path()), 1);
+}
+
+TEST(SocketActivation, AConnectionMadeWhileTheServiceIsDownIsServedByTheNextStart) {
+  // The test holds the socket as systemd does between a stop and a start.
+  const LoopbackSocket webhook(SOCK_STREAM, true);
+  ConfigOptions plain_http;
+  plain_http.tls = false;
+  Launch launch = activated({webhook.fd()}, "webhook");
+  launch.tls = false;
+  {
+    Daemon first(make_config(plain_http), launch);
+    ASSERT_EQ(first.send(signed_hook(kMainSecret)).status, 200);
+    ASSERT_EQ(first.stop(), 0);
+  }
+  // Nobody accepts now: the connection waits in the backlog, not refused.
+  const Request hook = signed_hook(kMainSecret);
+  ClientOptions client;
+  client.tls = false;
+  client.timeout = std::chrono::seconds(60);
+  auto answer = std::async(std::launch::async, [&] { return send_once(webhook.port(), client, hook); });
+  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout);
+
+  Daemon second(make_config(plain_http), launch);
+  ASSERT_EQ(answer.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_EQ(answer.get().status, 200);
+  EXPECT_TRUE(event_for(second.db_path(), "main", delivery_of(hook)).has_value());
 }
 
 TEST(SocketActivation, SocketsMeantForAnotherProcessAreLeftAloneAndTheConfiguredAddressIsBound) {
