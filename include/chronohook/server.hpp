@@ -33,11 +33,13 @@ class Listener;
 
 class Server {
  public:
-  // Binds and listens on config.server.listen. `tls` is null for plain HTTP.
+  // Binds and listens on config.server.listen, or, when `listen_fd` is a
+  // listening TCP socket systemd passed (socket activation), accepts on that
+  // instead and binds nothing. `tls` is null for plain HTTP.
   static Result<std::unique_ptr<Server>> create(boost::asio::io_context& ioc, const Config& config,
                                                 const webhook::Handler& handler, EventStore& store,
                                                 std::shared_ptr<Counters> counters,
-                                                std::shared_ptr<boost::asio::ssl::context> tls);
+                                                std::shared_ptr<boost::asio::ssl::context> tls, int listen_fd = -1);
   ~Server();
 
   // The address actually bound ("127.0.0.1:40123" when port 0 was asked).

@@ -11,6 +11,7 @@
 
 #include "admin/session_start.hpp"
 #include "chronohook/tls.hpp"
+#include "net/inherited_socket.hpp"
 
 namespace chronohook::admin {
 
@@ -64,6 +65,26 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return Error{"admin: cannot listen on " + where.to_string() + " ([admin] listen): " + ec.message()};
     local_ = endpoint_string(acceptor_.local_endpoint(ec));
+    return Status::Ok();
+  }
+
+  // A socket systemd passed (socket activation). Plain HTTP stays on a
+  // loopback address, as [admin] listen must: the socket unit could say
+  // otherwise, so its address is checked here.
+  Status adopt(int fd, bool tls) {
+    error_code ec;
+    acceptor_.assign(net::inherited_protocol(fd), fd, ec);
+    if (ec)
+      return Error{"admin: cannot use the socket passed by systemd (fd " + std::to_string(fd) + "): " + ec.message()};
+    const asio::ip::tcp::endpoint ep = acceptor_.local_endpoint(ec);
+    if (ec) return Error{"admin: the socket passed by systemd (fd " + std::to_string(fd) + "): " + ec.message()};
+    local_ = endpoint_string(ep);
+    if (!tls && !ep.address().is_loopback()) {
+      return Error{
+          "admin: the socket passed by systemd is on " + local_ +
+          " without TLS; plain HTTP is allowed only on a loopback address: set ListenStream=127.0.0.1:<port> in "
+          "the socket unit, or tls_cert and tls_key in [admin]"};
+    }
     return Status::Ok();
   }
 
@@ -162,7 +183,7 @@ struct Server::Parts {
 };
 
 Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Config& config, EventStore& store,
-                                               std::shared_ptr<Counters> counters) {
+                                               std::shared_ptr<Counters> counters, int listen_fd) {
   auto parts = std::make_unique<Parts>();
   std::shared_ptr<asio::ssl::context> tls;
   if (!config.admin.tls_cert.empty()) {
@@ -181,8 +202,13 @@ Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Conf
   parts->shared->queue_capacity = config.storage.queue_capacity;
   parts->shared->counters = counters ? std::move(counters) : std::make_shared<Counters>();
   parts->shared->database = config.storage.path;
+  const bool with_tls = tls != nullptr;
   parts->listener = std::make_shared<Listener>(ioc, parts->shared, std::move(tls));
-  if (auto st = parts->listener->bind(config.admin.listen); !st) return st.error();
+  if (auto st =
+          listen_fd >= 0 ? parts->listener->adopt(listen_fd, with_tls) : parts->listener->bind(config.admin.listen);
+      !st) {
+    return st.error();
+  }
   return std::unique_ptr<Server>(new Server(std::move(parts)));
 }
 

@@ -35,10 +35,12 @@ class Server {
   // Loads the TLS context (when [admin] has one), opens config.admin.readers
   // read-only connections (the store must be open: it applied the
   // migrations), hangs the long-poll wake-up on the store's commit
-  // notification, and binds config.admin.listen. `counters` are what
-  // /metrics exports (and where the admin side counts its own refusals).
+  // notification, and binds config.admin.listen, or accepts on `listen_fd`
+  // when systemd passed a listening socket for it (socket activation).
+  // `counters` are what /metrics exports (and where the admin side counts
+  // its own refusals).
   static Result<std::unique_ptr<Server>> create(boost::asio::io_context& ioc, const Config& config, EventStore& store,
-                                                std::shared_ptr<Counters> counters);
+                                                std::shared_ptr<Counters> counters, int listen_fd = -1);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

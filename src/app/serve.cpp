@@ -19,6 +19,8 @@
 #include "admin/server.hpp"
 #include "app/commands.hpp"
 #include "app/fd_limit.hpp"
+#include "app/listen_fds.hpp"
+#include "app/watchdog.hpp"
 #include "chronohook/config.hpp"
 #include "chronohook/event_store.hpp"
 #include "chronohook/handler.hpp"
@@ -83,6 +85,13 @@ int serve(const std::filesystem::path& config_file) {
     spdlog::warn("{}", clamp_warning(config->server.max_connections, budget, all_files, admin_files));
     config->server.max_connections = budget.max_connections;
   }
+  // Sockets systemd bound for us (chronohook.socket), if any.
+  auto inherited = take_inherited_listeners(*config);
+  if (!inherited) {
+    spdlog::critical("{}", inherited.error().message);
+    logging::shutdown();
+    return kExitConfig;
+  }
   for (const WebhookConfig& w : config->webhooks) {
     spdlog::info("webhook {} at {} ({} secret(s) accepted, verification {})", w.name, w.path,
                  1 + w.previous_secrets.size(), w.verify ? "on" : "off");
@@ -118,7 +127,7 @@ int serve(const std::filesystem::path& config_file) {
   const unsigned threads = io_threads(*config);
   asio::io_context ioc(static_cast<int>(threads));
 
-  auto server = net::Server::create(ioc, *config, handler, **store, counters, tls_context);
+  auto server = net::Server::create(ioc, *config, handler, **store, counters, tls_context, inherited->webhook);
   if (!server) {
     spdlog::critical("{}", server.error().message);
     (*store)->stop();
@@ -143,7 +152,7 @@ int serve(const std::filesystem::path& config_file) {
   // after "listening on", which names the webhook listener.
   std::unique_ptr<admin::Server> admin_server;
   if (config->admin.enabled) {
-    auto created = admin::Server::create(ioc, *config, **store, counters);
+    auto created = admin::Server::create(ioc, *config, **store, counters, inherited->admin);
     if (!created) {
       spdlog::critical("{}", created.error().message);
       if (retention) retention->stop();
@@ -166,6 +175,10 @@ int serve(const std::filesystem::path& config_file) {
                  consumers.empty() ? "none" : consumers);
   }
   sd_notifyf(0, "READY=1\nSTATUS=listening on %s", (*server)->local_address().c_str());
+  // WATCHDOG=1 while the loop, the I/O threads and the writer move; STATUS=.
+  auto notifier = ServiceNotifier::start(
+      ioc, threads,
+      {**store, *counters, (*server)->local_address(), config->storage.queue_capacity, config->storage.busy_timeout});
 
   // SIGTERM/SIGINT: stop accepting, finish what is in flight, then exit.
   asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
@@ -211,9 +224,11 @@ int serve(const std::filesystem::path& config_file) {
 
   std::vector<std::thread> pool;
   pool.reserve(threads - 1);
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
+  for (unsigned i = 1; i < threads; ++i)
+    pool.emplace_back([&ioc, &notifier, i] { run_io_thread(ioc, notifier.get(), i); });
+  run_io_thread(ioc, notifier.get(), 0);
   for (std::thread& t : pool) t.join();
+  if (notifier) notifier->stop();
   if (admin_server) admin_server->stop_readers();
   if (retention) retention->stop();  // before the store: its last batch needs the writer
 

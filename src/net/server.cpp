@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "net/inherited_socket.hpp"
 #include "session_start.hpp"
 
 namespace chronohook::net {
@@ -75,6 +76,19 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return Error{"listen: cannot listen on " + where.to_string() + ": " + ec.message()};
+    local_ = endpoint_string(acceptor_.local_endpoint(ec));
+    return Status::Ok();
+  }
+
+  // A socket systemd bound and listens on (socket activation). Closing it
+  // at drain closes this process's copy only: systemd keeps the socket, so
+  // connections wait in its backlog for the next start instead of being
+  // refused.
+  Status adopt(int fd) {
+    error_code ec;
+    acceptor_.assign(inherited_protocol(fd), fd, ec);
+    if (ec)
+      return Error{"listen: cannot use the socket passed by systemd (fd " + std::to_string(fd) + "): " + ec.message()};
     local_ = endpoint_string(acceptor_.local_endpoint(ec));
     return Status::Ok();
   }
@@ -213,11 +227,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
 Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Config& config,
                                                const webhook::Handler& handler, EventStore& store,
                                                std::shared_ptr<Counters> counters,
-                                               std::shared_ptr<asio::ssl::context> tls) {
+                                               std::shared_ptr<asio::ssl::context> tls, int listen_fd) {
   auto state = std::make_shared<SharedState>(handler, store, std::move(counters), SessionSettings::from(config),
                                              config.server.max_connections_per_source);
   auto listener = std::make_shared<Listener>(ioc, std::move(state), std::move(tls), config.server.max_connections);
-  if (auto st = listener->bind(config.server.listen); !st) return st.error();
+  if (auto st = listen_fd >= 0 ? listener->adopt(listen_fd) : listener->bind(config.server.listen); !st) {
+    return st.error();
+  }
   return std::unique_ptr<Server>(new Server(std::move(listener)));
 }
 

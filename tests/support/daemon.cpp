@@ -179,8 +179,14 @@ Daemon::Daemon(std::string config_toml, const Launch& launch) : tls_(launch.tls)
   write_self_signed_cert(dir());
   for (const auto& [name, content] : launch.files) dir_.write_file(name, content);
   dir_.write_file("chronohook.toml", config_toml);
-  process_ = ChildProcess::spawn({chronohook_binary().string(), "serve", "--config", config_path().string()},
-                                 child_environment(launch.env), log_path(), launch.nofile_limit);
+  std::vector<std::string> argv{chronohook_binary().string(), "serve", "--config", config_path().string()};
+  if (!launch.own_pid_variables.empty()) {
+    // The shell's pid is the daemon's once it execs.
+    std::string script = "export";
+    for (const std::string& name : launch.own_pid_variables) script += " " + name + "=$$";
+    argv.insert(argv.begin(), {"/bin/sh", "-c", script + "; exec \"$0\" \"$@\""});
+  }
+  process_ = ChildProcess::spawn(argv, child_environment(launch.env), log_path(), launch.nofile_limit, launch.pass_fds);
   wait_until_listening(launch.start_timeout);
 }
 

@@ -89,6 +89,11 @@ struct Launch {
   // Soft and hard RLIMIT_NOFILE of the daemon, when set.
   std::optional<std::uint64_t> nofile_limit;
   std::chrono::milliseconds start_timeout{20'000};
+  // Descriptors the daemon gets as 3, 4, ... (socket activation).
+  std::vector<int> pass_fds;
+  // Variables set to the daemon's own pid, as systemd sets LISTEN_PID and
+  // WATCHDOG_PID (through /bin/sh: `export LISTEN_PID=$$; exec ...`).
+  std::vector<std::string> own_pid_variables;
 };
 
 class Daemon {

@@ -34,7 +34,7 @@ std::vector<char*> pointers(const std::vector<std::string>& strings) {
 
 // Runs in the forked child of a multi-threaded parent: async-signal-safe calls only.
 [[noreturn]] void exec_child(char* const* argv, char* const* envp, int stdin_fd, int stdout_fd, int stderr_fd,
-                             pid_t parent, const rlimit* nofile) {
+                             pid_t parent, const rlimit* nofile, const int* pass_fds, int pass_count) {
   // If the test binary dies (crash, timeout kill), take the child with it.
   // The signal follows the thread that forked; GoogleTest runs tests on the
   // main thread, which lives as long as the process.
@@ -52,10 +52,22 @@ std::vector<char*> pointers(const std::vector<std::string>& strings) {
 
   if (nofile != nullptr && ::setrlimit(RLIMIT_NOFILE, nofile) != 0) ::_exit(124);
   if (::dup2(stdin_fd, 0) < 0 || ::dup2(stdout_fd, 1) < 0 || ::dup2(stderr_fd, 2) < 0) ::_exit(125);
+  // Passed descriptors: first out of the way (a source may sit on a target
+  // number), then onto 3, 4, ...; dup2 leaves them without FD_CLOEXEC.
+  std::array<int, 16> parked{};
+  if (pass_count > static_cast<int>(parked.size())) ::_exit(123);
+  for (int i = 0; i < pass_count; ++i) {
+    parked[static_cast<std::size_t>(i)] = ::fcntl(pass_fds[i], F_DUPFD, 3 + pass_count);
+    if (parked[static_cast<std::size_t>(i)] < 0) ::_exit(123);
+  }
+  for (int i = 0; i < pass_count; ++i) {
+    if (::dup2(parked[static_cast<std::size_t>(i)], 3 + i) < 0) ::_exit(123);
+  }
   // The child must not inherit the test's sockets or SQLite descriptors: a
   // held lock or an open connection would change what the test observes.
-  if (::close_range(3, ~0U, 0) != 0) {
-    for (int fd = 3; fd < 4096; ++fd) ::close(fd);
+  const int first_closed = 3 + pass_count;
+  if (::close_range(static_cast<unsigned>(first_closed), ~0U, 0) != 0) {
+    for (int fd = first_closed; fd < 4096; ++fd) ::close(fd);
   }
   ::execve(argv[0], argv, envp);
   ::_exit(127);
@@ -91,13 +103,19 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const std
 
 ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                  const std::filesystem::path& output_file, std::optional<std::uint64_t> nofile_limit) {
+  return spawn(argv, env, output_file, nofile_limit, {});
+}
+
+ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                 const std::filesystem::path& output_file, std::optional<std::uint64_t> nofile_limit,
+                                 const std::vector<int>& pass_fds) {
   int out = 2;
   if (!output_file.empty()) {
     out = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (out < 0) throw std::runtime_error("process: cannot open " + output_file.string() + ": " + std::strerror(errno));
   }
   try {
-    ChildProcess child = spawn_with_fds(argv, env, out, out, nofile_limit);
+    ChildProcess child = spawn_with_fds(argv, env, out, out, nofile_limit, pass_fds);
     if (out != 2) ::close(out);
     return child;
   } catch (...) {
@@ -107,7 +125,8 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const std
 }
 
 ChildProcess ChildProcess::spawn_with_fds(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                          int stdout_fd, int stderr_fd, std::optional<std::uint64_t> nofile_limit) {
+                                          int stdout_fd, int stderr_fd, std::optional<std::uint64_t> nofile_limit,
+                                          const std::vector<int>& pass_fds) {
   if (argv.empty()) throw std::runtime_error("process: empty argv");
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls are allowed.
@@ -122,7 +141,7 @@ ChildProcess ChildProcess::spawn_with_fds(const std::vector<std::string>& argv, 
   const pid_t pid = ::fork();
   if (pid == 0)
     exec_child(argv_ptrs.data(), env_ptrs.data(), null_fd, stdout_fd, stderr_fd, parent,
-               nofile_limit ? &nofile : nullptr);
+               nofile_limit ? &nofile : nullptr, pass_fds.data(), static_cast<int>(pass_fds.size()));
   const int fork_errno = errno;
   ::close(null_fd);
   if (pid < 0) throw std::runtime_error(std::string("process: fork failed: ") + std::strerror(fork_errno));

@@ -36,12 +36,18 @@ class ChildProcess {
   // cannot raise its own limit, as under a unit with a low LimitNOFILE=.
   static ChildProcess spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                             const std::filesystem::path& output_file, std::optional<std::uint64_t> nofile_limit);
+  // `pass_fds` become the child's descriptors 3, 4, ... (the way systemd
+  // passes sockets); every other descriptor from 3 up is closed.
+  static ChildProcess spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                            const std::filesystem::path& output_file, std::optional<std::uint64_t> nofile_limit,
+                            const std::vector<int>& pass_fds);
 
   // The same with the child's stdout and stderr on descriptors the caller
   // owns (and closes after this returns).
   static ChildProcess spawn_with_fds(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                      int stdout_fd, int stderr_fd,
-                                     std::optional<std::uint64_t> nofile_limit = std::nullopt);
+                                     std::optional<std::uint64_t> nofile_limit = std::nullopt,
+                                     const std::vector<int>& pass_fds = {});
 
   ChildProcess() = default;
   ChildProcess(ChildProcess&& other) noexcept;
