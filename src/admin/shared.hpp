@@ -14,6 +14,7 @@
 #include "admin/handler.hpp"
 #include "admin/reader_pool.hpp"
 #include "chronohook/event_store.hpp"
+#include "chronohook/published.hpp"
 
 namespace chronohook::admin {
 
@@ -34,10 +35,12 @@ class SessionBase {
 };
 
 struct Shared {
-  Shared(const Handler& h, EventStore& s, ReaderPool& r, CommitWaiters& w, SessionSettings st)
-      : handler(h), store(s), readers(r), waiters(w), settings(st) {}
+  Shared(std::shared_ptr<const Handler> h, EventStore& s, ReaderPool& r, CommitWaiters& w, SessionSettings st)
+      : handler(std::move(h)), store(s), readers(r), waiters(w), settings(st) {}
 
-  const Handler& handler;
+  // Replaced by a reload (consumer tokens); each session refreshes its copy
+  // once per request.
+  Published<const Handler> handler;
   EventStore& store;
   ReaderPool& readers;
   CommitWaiters& waiters;

@@ -19,6 +19,7 @@
 #include "admin/server.hpp"
 #include "app/commands.hpp"
 #include "app/fd_limit.hpp"
+#include "app/reload.hpp"
 #include "chronohook/config.hpp"
 #include "chronohook/event_store.hpp"
 #include "chronohook/handler.hpp"
@@ -72,6 +73,7 @@ int serve(const std::filesystem::path& config_file) {
   }
 
   spdlog::info("chronohook {} starting: config {}", kVersion, config->source.string());
+  Config as_loaded = *config;  // what a reload compares the file with
   for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
   // Every connection is a descriptor: take all the kernel allows us, and
   // serve no more connections than fit, rather than fail accept() with EMFILE.
@@ -109,7 +111,7 @@ int serve(const std::filesystem::path& config_file) {
                to_string(config->storage.synchronous));
 
   auto counters = std::make_shared<Counters>();
-  const webhook::Handler handler(*config, counters);
+  auto handler = std::make_shared<const webhook::Handler>(*config, counters);
   const unsigned threads = io_threads(*config);
   asio::io_context ioc(static_cast<int>(threads));
 
@@ -148,6 +150,7 @@ int serve(const std::filesystem::path& config_file) {
     }
     admin_server = std::move(*created);
   }
+  Reloader reloader(config_file, std::move(as_loaded), **server, tls_context, admin_server.get());
   (*server)->start();
   spdlog::info("listening on {} ({}, {} I/O threads)", (*server)->local_address(),
                config->server.tls ? "https" : "plain http", threads);
@@ -169,7 +172,7 @@ int serve(const std::filesystem::path& config_file) {
   on_signal = [&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      spdlog::warn("SIGHUP: reloading is not supported yet; restart the service to apply a new configuration");
+      reloader.reload();
       signals.async_wait(on_signal);
       return;
     }
