@@ -1,5 +1,8 @@
 #include "app/reload.hpp"
 
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
 #include <spdlog/spdlog.h>
 
 #include <functional>
@@ -70,6 +73,13 @@ Reloader::Reloader(std::filesystem::path config_file, Config running, net::Serve
       admin_chain_(admin != nullptr ? fingerprint(admin->tls_context()) : std::string()) {}
 
 void Reloader::reload() {
+  // The service manager shows "reloading" until READY=1 (and a
+  // Type=notify-reload unit, systemd 253 and later, waits for it).
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+             static_cast<unsigned long long>(now.tv_sec) * 1'000'000ULL +
+                 static_cast<unsigned long long>(now.tv_nsec) / 1000ULL);
   spdlog::info("SIGHUP: reloading {}", config_file_.string());
   Report report;
   auto next = load_config(config_file_, ConfigEnvironment::from_process());
@@ -91,6 +101,7 @@ void Reloader::reload() {
     apply_log_level(*next, report);
   }
   spdlog::info("reload finished: {}", report.summary());
+  sd_notify(0, "READY=1");
 }
 
 namespace {
@@ -108,7 +119,7 @@ bool reload_certificate(std::string_view what, const std::filesystem::path& cert
     return false;
   }
   const tls::CertificateInfo info = tls::describe_certificate(**ctx);
-  if (info.chain_sha256 == served_chain) return true;  // the same certificate read again
+  if (!info.chain_sha256.empty() && info.chain_sha256 == served_chain) return true;  // the same one read again
   if (info.expired) {
     spdlog::error("reload: {} not replaced, the running one stays: the certificate in {} expired on {}", what,
                   cert.string(), info.not_after);

@@ -2,6 +2,8 @@
 // the line that says what came of it.
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,15 @@ std::size_t reloads_finished(const Daemon& daemon);
 // Sends SIGHUP and waits up to 10 s for the daemon's next "reload
 // finished:" line; returns that line. Throws when none comes.
 std::string reload(Daemon& daemon);
+
+// Lowercase hex SHA-256 of the DER form of the first certificate in a PEM
+// file: its fingerprint, as `openssl x509 -fingerprint -sha256` shows it.
+std::string certificate_sha256(const std::filesystem::path& pem);
+
+// Opens a TLS connection to 127.0.0.1:`port` (without verifying: it is the
+// certificate itself that is compared) and returns the fingerprint of the
+// certificate the server presents. Throws when the handshake fails.
+std::string presented_certificate_sha256(std::uint16_t port);
 
 // Every line of the daemon's log that contains `text`, joined by newlines.
 std::string log_lines_with(const Daemon& daemon, std::string_view text);

@@ -47,11 +47,10 @@ TEST(ReloadDiff, ListenersStorageAndLimitsAreNamedWithTheirValues) {
 
 TEST(ReloadDiff, SecretsVerifyCertificatePathsAndLogLevelAreLiveAndNotListed) {
   const Config a = loaded("[server]\ntls_cert = \"a.pem\"\ntls_key = \"a.key\"\n[log]\nlevel = \"info\"\n" + hook());
-  const Config b =
-      loaded("[server]\ntls_cert = \"b.pem\"\ntls_key = \"b.key\"\n[log]\nlevel = \"debug\"\n" +
-             hook("main", "/webhook",
-                  "secret = \"" + std::string(kOtherSecret) + "\"\nprevious_secrets = [\"" + std::string(kSecret) +
-                      "\"]\nverify = false"));
+  const Config b = loaded("[server]\ntls_cert = \"b.pem\"\ntls_key = \"b.key\"\n[log]\nlevel = \"debug\"\n" +
+                          hook("main", "/webhook",
+                               "secret = \"" + std::string(kOtherSecret) + "\"\nprevious_secrets = [\"" +
+                                   std::string(kSecret) + "\"]\nverify = false"));
   EXPECT_THAT(app::fixed_changes(a, b), IsEmpty());
   EXPECT_FALSE(app::same_credentials(a.webhooks[0], b.webhooks[0]));
   EXPECT_TRUE(app::same_credentials(a.webhooks[0], a.webhooks[0]));
