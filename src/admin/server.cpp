@@ -161,7 +161,6 @@ class Listener : public std::enable_shared_from_this<Listener> {
 // Declared in the order they must be built; destroyed in reverse, so the
 // listener and its sessions go before what they point at.
 struct Server::Parts {
-  std::shared_ptr<const Handler> handler;  // the first; a reload publishes others in shared
   std::shared_ptr<CommitWaiters> waiters;  // also held by the store's commit listener
   std::unique_ptr<ReaderPool> readers;
   std::shared_ptr<Shared> shared;
@@ -178,14 +177,13 @@ Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Conf
     tls = std::move(*ctx);
     parts->tls = tls;
   }
-  parts->handler = std::make_shared<const Handler>(config.consumers);
   parts->waiters = std::make_shared<CommitWaiters>();
   auto readers = ReaderPool::open(config.storage.path, config.admin.readers);
   if (!readers) return readers.error();
   parts->readers = std::move(*readers);
   store.add_commit_listener([waiters = parts->waiters](std::int64_t seq) { waiters->notify(seq); });
-  parts->shared =
-      std::make_shared<Shared>(parts->handler, store, *parts->readers, *parts->waiters, settings_from(config));
+  parts->shared = std::make_shared<Shared>(std::make_shared<const Handler>(config.consumers), store, *parts->readers,
+                                           *parts->waiters, settings_from(config));
   parts->listener = std::make_shared<Listener>(ioc, parts->shared, std::move(tls));
   if (auto st = parts->listener->bind(config.admin.listen); !st) return st.error();
   return std::unique_ptr<Server>(new Server(std::move(parts)));

@@ -209,6 +209,14 @@ void Reloader::apply_consumers(const Config& next, Report& report) {
   report.applied.push_back("token of consumer " + joined(changed));
 }
 
+void drop_secrets(Config& config) {
+  for (WebhookConfig& w : config.webhooks) {
+    w.secret = Secret();
+    w.previous_secrets.clear();
+  }
+  for (ConsumerConfig& c : config.consumers) c.token = Secret();
+}
+
 void Reloader::apply_log_level(const Config& next, Report& report) {
   if (next.log.level == live_.log.level) return;
   spdlog::info("reload: log.level changed from {} to {}", live_.log.level, next.log.level);

@@ -50,4 +50,9 @@ class Reloader {
   std::string admin_chain_;
 };
 
+// Wipes the secrets and tokens in `config`, for serve() once the handlers
+// and the Reloader have their own copies: a secret a reload rotates out must
+// not live on in the start-up configuration until the process exits.
+void drop_secrets(Config& config);
+
 }  // namespace chronohook::app

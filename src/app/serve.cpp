@@ -61,6 +61,9 @@ int serve(const std::filesystem::path& config_file) {
   // Whatever this process creates (database, WAL, logs) is for its owner only.
   ::umask(077);
   std::signal(SIGPIPE, SIG_IGN);
+  // A reload asked for during start-up is moot (the files are being read
+  // now), and must not kill the process: ignored until `signals` takes it.
+  std::signal(SIGHUP, SIG_IGN);
 
   auto config = load_config(config_file, ConfigEnvironment::from_process());
   if (!config) {
@@ -115,7 +118,7 @@ int serve(const std::filesystem::path& config_file) {
   const unsigned threads = io_threads(*config);
   asio::io_context ioc(static_cast<int>(threads));
 
-  auto server = net::Server::create(ioc, *config, handler, **store, counters, tls_context);
+  auto server = net::Server::create(ioc, *config, std::move(handler), **store, counters, tls_context);
   if (!server) {
     spdlog::critical("{}", server.error().message);
     (*store)->stop();
@@ -150,7 +153,11 @@ int serve(const std::filesystem::path& config_file) {
     }
     admin_server = std::move(*created);
   }
-  Reloader reloader(config_file, std::move(as_loaded), **server, tls_context, admin_server.get());
+  Reloader reloader(config_file, std::move(as_loaded), **server, std::move(tls_context), admin_server.get());
+  drop_secrets(*config);  // the handlers and the reloader hold them: a rotated one is wiped
+  // Caught from here on, before "listening on" and READY=1: a signal sent
+  // as soon as those appear waits in the set for the handler below.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
   (*server)->start();
   spdlog::info("listening on {} ({}, {} I/O threads)", (*server)->local_address(),
                config->server.tls ? "https" : "plain http", threads);
@@ -165,7 +172,6 @@ int serve(const std::filesystem::path& config_file) {
   sd_notifyf(0, "READY=1\nSTATUS=listening on %s", (*server)->local_address().c_str());
 
   // SIGTERM/SIGINT: stop accepting, finish what is in flight, then exit.
-  asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
   asio::steady_timer fail_timer(ioc);
   asio::steady_timer deadline(ioc);
   std::function<void(const boost::system::error_code&, int)> on_signal;
