@@ -89,6 +89,11 @@ class Handler {
   Handler(const Config& config, std::shared_ptr<Counters> counters);
   Handler(std::vector<Route> routes, Limits limits, unsigned verify_rate_per_minute,
           std::shared_ptr<Counters> counters);
+  // For a reload: `previous`'s webhooks, limits and counters with new
+  // credentials. `routes` must name the same paths in the same order (only
+  // secret, accepted and verify may differ); the verification budgets carry
+  // over, so reloading does not refill them.
+  Handler(const Handler& previous, std::vector<Route> routes);
 
   // Everything that can be decided from the header alone: unknown path,
   // method, verification GET, authentication, event and delivery headers,
@@ -123,9 +128,10 @@ class Handler {
   std::unordered_map<std::string, std::size_t, PathHash, std::equal_to<>> by_path_;
   Limits limits_;
   std::shared_ptr<Counters> counters_;
-  // Per webhook: one budget, and within it one per source.
-  mutable std::vector<std::unique_ptr<RateLimiter>> verify_limiters_;
-  mutable std::vector<std::unique_ptr<SourceRateLimiter>> verify_by_source_;
+  // Per webhook: one budget, and within it one per source. Shared with the
+  // handler a reload builds from this one (both are thread-safe).
+  std::vector<std::shared_ptr<RateLimiter>> verify_limiters_;
+  std::vector<std::shared_ptr<SourceRateLimiter>> verify_by_source_;
 };
 
 // "2026-11-29T06:57:22.123Z"

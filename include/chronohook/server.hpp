@@ -37,7 +37,7 @@ class Server {
   // listening TCP socket systemd passed (socket activation), accepts on that
   // instead and binds nothing. `tls` is null for plain HTTP.
   static Result<std::unique_ptr<Server>> create(boost::asio::io_context& ioc, const Config& config,
-                                                const webhook::Handler& handler, EventStore& store,
+                                                std::shared_ptr<const webhook::Handler> handler, EventStore& store,
                                                 std::shared_ptr<Counters> counters,
                                                 std::shared_ptr<boost::asio::ssl::context> tls, int listen_fd = -1);
   ~Server();
@@ -52,6 +52,14 @@ class Server {
   void drain(std::function<void()> on_drained);
 
   std::size_t open_connections() const;
+
+  // Reload (any thread). Every request that starts after this returns uses
+  // `handler`; one in progress finishes with the handler it started with.
+  void replace_handler(std::shared_ptr<const webhook::Handler> handler);
+  std::shared_ptr<const webhook::Handler> handler() const;
+  // Connections accepted from now on use `tls`; open ones keep theirs.
+  // Only for a server created with TLS.
+  void replace_tls(std::shared_ptr<boost::asio::ssl::context> tls);
 
  private:
   explicit Server(std::shared_ptr<Listener> listener);

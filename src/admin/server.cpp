@@ -113,6 +113,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
   const std::string& local_address() const { return local_; }
   std::size_t open_connections() const { return shared_->count(); }
 
+  // tls_ is read by accepts only, on this strand. A plain listener stays plain.
+  void replace_tls(std::shared_ptr<asio::ssl::context> tls) {
+    asio::dispatch(strand_, [self = shared_from_this(), tls = std::move(tls)]() mutable {
+      if (self->tls_ && tls) self->tls_ = std::move(tls);
+    });
+  }
+
  private:
   void accept() {
     if (shared_->draining || !acceptor_.is_open() || accepting_) return;
@@ -140,7 +147,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (!peer_ec) {
       socket.set_option(asio::ip::tcp::no_delay(true), peer_ec);
       if (tls_) {
-        start_tls_session(std::move(socket), *tls_, shared_, endpoint_string(remote));
+        start_tls_session(std::move(socket), tls_, shared_, endpoint_string(remote));
       } else {
         start_plain_session(std::move(socket), shared_, endpoint_string(remote));
       }
@@ -175,11 +182,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
 // Declared in the order they must be built; destroyed in reverse, so the
 // listener and its sessions go before what they point at.
 struct Server::Parts {
-  std::unique_ptr<Handler> handler;
   std::shared_ptr<CommitWaiters> waiters;  // also held by the store's commit listener
   std::unique_ptr<ReaderPool> readers;
   std::shared_ptr<Shared> shared;
   std::shared_ptr<Listener> listener;
+  std::shared_ptr<asio::ssl::context> tls;  // what new connections get; null for plain HTTP
 };
 
 Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Config& config, EventStore& store,
@@ -190,15 +197,15 @@ Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Conf
     auto ctx = tls::make_server_context(config.admin.tls_cert, config.admin.tls_key);
     if (!ctx) return Error{"admin: " + ctx.error().message};
     tls = std::move(*ctx);
+    parts->tls = tls;
   }
-  parts->handler = std::make_unique<Handler>(config);
   parts->waiters = std::make_shared<CommitWaiters>();
   auto readers = ReaderPool::open(config.storage.path, config.admin.readers);
   if (!readers) return readers.error();
   parts->readers = std::move(*readers);
   store.add_commit_listener([waiters = parts->waiters](std::int64_t seq) { waiters->notify(seq); });
-  parts->shared =
-      std::make_shared<Shared>(*parts->handler, store, *parts->readers, *parts->waiters, settings_from(config));
+  parts->shared = std::make_shared<Shared>(std::make_shared<const Handler>(config), store, *parts->readers,
+                                           *parts->waiters, settings_from(config));
   parts->shared->queue_capacity = config.storage.queue_capacity;
   parts->shared->counters = counters ? std::move(counters) : std::make_shared<Counters>();
   parts->shared->database = config.storage.path;
@@ -232,6 +239,20 @@ std::size_t Server::open_connections() const {
 }
 void Server::set_webhook_listening(bool listening) {
   parts_->shared->webhook_listening.store(listening);
+}
+void Server::replace_handler(std::shared_ptr<const Handler> handler) {
+  parts_->shared->handler.publish(std::move(handler));
+}
+std::shared_ptr<const Handler> Server::handler() const {
+  return parts_->shared->handler.get().value;
+}
+std::shared_ptr<asio::ssl::context> Server::tls_context() const {
+  return parts_->tls;
+}
+void Server::replace_tls(std::shared_ptr<asio::ssl::context> tls) {
+  if (!parts_->tls || !tls) return;
+  parts_->tls = tls;
+  parts_->listener->replace_tls(std::move(tls));
 }
 void Server::stop_readers() {
   parts_->readers->stop();

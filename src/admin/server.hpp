@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 namespace chronohook::admin {
 
 class Listener;
+class Handler;
 
 // Consumers are a handful of programs: this bounds what a stranger who
 // cannot authenticate may hold open, well below the open-file limit.
@@ -53,6 +55,16 @@ class Server {
   std::size_t open_connections() const;
   // For /readyz: whether the webhook listener accepts connections.
   void set_webhook_listening(bool listening);
+  // Reload (any thread). Requests that start after this returns are decided
+  // by `handler` (new consumer tokens); one in progress keeps its own.
+  void replace_handler(std::shared_ptr<const Handler> handler);
+  std::shared_ptr<const Handler> handler() const;
+  // The context new connections get; null when the listener is plain HTTP.
+  // replace_tls() gives connections accepted from now on a new one (open
+  // ones keep theirs); a plain listener stays plain. Call both from one
+  // thread at a time (the reload).
+  std::shared_ptr<boost::asio::ssl::context> tls_context() const;
+  void replace_tls(std::shared_ptr<boost::asio::ssl::context> tls);
   // Joins the reader threads; call once the I/O threads have stopped.
   void stop_readers();
 

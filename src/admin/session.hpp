@@ -44,9 +44,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         shared_(std::move(shared)),
         peer_(std::move(peer)),
         timer_(stream_.get_executor()) {}
-  Session(asio::ip::tcp::socket&& socket, asio::ssl::context& ctx, std::shared_ptr<Shared> shared,
+  // TLS: holds the context it started with, which a reload may replace for
+  // new connections.
+  Session(asio::ip::tcp::socket&& socket, std::shared_ptr<asio::ssl::context> ctx, std::shared_ptr<Shared> shared,
           std::string peer) requires(kTls)
-      : stream_(std::move(socket), ctx),
+      : tls_(std::move(ctx)),
+        stream_(std::move(socket), *tls_),
         shared_(std::move(shared)),
         peer_(std::move(peer)),
         timer_(stream_.get_executor()) {}
@@ -69,6 +72,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   enum class Phase { kIdle, kRequest, kPolling, kClosing };
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  // The snapshot on_request() took for the request in progress.
+  const Handler& request_handler() const { return *handler_.value; }
   auto on_strand() { return stream_.get_executor(); }
 
   void begin() {
@@ -111,7 +116,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request.target = req.target();
     if (auto it = req.find(http::field::authorization); it != req.end()) request.authorization = it->value();
     request.body = req.body();
-    decision_ = shared_->handler.decide(request);
+    // One handler from decision to answer: a reload applies between requests.
+    decision_ = shared_->handler.refresh(handler_).decide(request);
     std::visit([this](auto& d) { this->act(d); }, decision_);
   }
 
@@ -137,47 +143,49 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void act(GetEvent& get) {
-    read([get](EventReader& reader, Shared& shared) {
+    read([get](EventReader& reader, const Handler& handler) {
       auto found = reader.by_seq(get.seq);
-      if (!found) return failed(shared, get.consumer, Endpoint::kEvent, found.error());
-      return shared.handler.event(get, *found);
+      if (!found) return failed(handler, get.consumer, Endpoint::kEvent, found.error());
+      return handler.event(get, *found);
     });
   }
 
   void act(GetCursor& get) {
-    read([get](EventReader& reader, Shared& shared) {
-      const std::string& name = shared.handler.consumers()[get.consumer].name;
+    read([get](EventReader& reader, const Handler& handler) {
+      const std::string& name = handler.consumers()[get.consumer].name;
       auto seq = reader.cursor(name);
-      if (!seq) return failed(shared, get.consumer, Endpoint::kCursorGet, seq.error());
-      return shared.handler.cursor(get, seq->value_or(0));
+      if (!seq) return failed(handler, get.consumer, Endpoint::kCursorGet, seq.error());
+      return handler.cursor(get, seq->value_or(0));
     });
   }
 
   void act(PutCursor& put) {
     auto outcome = std::make_shared<CursorWrite>();
-    const std::string& name = shared_->handler.consumers()[put.consumer].name;
+    const std::string& name = request_handler().consumers()[put.consumer].name;
     shared_->store.submit_task(
         cursor_task(name, put.seq, put.rewind, outcome), [self = this->shared_from_this(), put, outcome](Status st) {
           if (!st) {
             outcome->kind = CursorWrite::Kind::kFailed;
             spdlog::error("admin: cursor of consumer {} not stored: {}",
-                          self->shared_->handler.consumers()[put.consumer].name, st.error().message);
+                          self->request_handler().consumers()[put.consumer].name, st.error().message);
           }
           asio::post(self->on_strand(),
-                     [self, put, outcome] { self->send(self->shared_->handler.cursor_written(put, *outcome)); });
+                     [self, put, outcome] { self->send(self->request_handler().cursor_written(put, *outcome)); });
         });
   }
 
-  static Reply failed(Shared& shared, std::size_t consumer, Endpoint endpoint, const Error& error) {
+  static Reply failed(const Handler& handler, std::size_t consumer, Endpoint endpoint, const Error& error) {
     spdlog::error("admin: read failed for {}: {}", to_string(endpoint), error.message);
-    return shared.handler.read_failed(consumer, endpoint);
+    return handler.read_failed(consumer, endpoint);
   }
 
-  // Runs `work` on a reader thread and sends what it answers.
+  // Runs `work` on a reader thread and sends what it answers. The job holds
+  // this request's handler itself rather than read the session's member.
   template <typename Work>
   void read(Work work) {
-    auto job = [self = this->shared_from_this(), work = std::move(work)](EventReader& reader) {
-      Reply reply = work(reader, *self->shared_);
+    auto job = [self = this->shared_from_this(), handler = handler_.value,
+                work = std::move(work)](EventReader& reader) {
+      Reply reply = work(reader, *handler);
       asio::post(self->on_strand(), [self, reply = std::move(reply)]() mutable { self->send(std::move(reply)); });
     };
     if (!shared_->readers.try_submit(std::move(job))) send(busy());
@@ -189,11 +197,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
           if constexpr (std::is_same_v<std::decay_t<decltype(d)>, Reply>) {
             return d;
           } else if constexpr (std::is_same_v<std::decay_t<decltype(d)>, ListEvents>) {
-            return shared_->handler.busy(d.consumer, d.endpoint);
+            return request_handler().busy(d.consumer, d.endpoint);
           } else if constexpr (std::is_same_v<std::decay_t<decltype(d)>, Probe>) {
-            return shared_->handler.busy(shared_->handler.consumers().size(), d.endpoint);
+            return request_handler().busy(request_handler().consumers().size(), d.endpoint);
           } else {
-            return shared_->handler.busy(d.consumer, Endpoint::kNone);
+            return request_handler().busy(d.consumer, Endpoint::kNone);
           }
         },
         decision_);
@@ -205,12 +213,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     phase_ = Phase::kRequest;
     seen_ = shared_->store.committed_seq();
     const ListEvents& list = std::get<ListEvents>(decision_);
-    auto job = [self = this->shared_from_this(), list](EventReader& reader) {
+    auto job = [self = this->shared_from_this(), handler = handler_.value, list](EventReader& reader) {
       std::optional<Error> error;
       std::int64_t after = list.filter.after;
       std::vector<StoredEvent> events;
       if (list.after_cursor) {
-        auto cursor = reader.cursor(self->shared_->handler.consumers()[list.consumer].name);
+        auto cursor = reader.cursor(handler->consumers()[list.consumer].name);
         if (cursor) after = cursor->value_or(0);
         if (!cursor) error = cursor.error();
       }
@@ -235,12 +243,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const ListEvents& list = std::get<ListEvents>(decision_);
     if (error) {
       timer_.cancel();
-      return send(failed(*shared_, list.consumer, list.endpoint, *error));
+      return send(failed(request_handler(), list.consumer, list.endpoint, *error));
     }
     after_ = after;
     if (!events.empty() || expired_ || shared_->draining.load()) {
       timer_.cancel();
-      return send(shared_->handler.page(list, events, after));
+      return send(request_handler().page(list, events, after));
     }
     phase_ = Phase::kPolling;
     wait_id_ = shared_->waiters.wait(seen_, shared_->store.committed_seq(), [weak = this->weak_from_this()] {
@@ -255,7 +263,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     expired_ = true;
     if (phase_ == Phase::kPolling && shared_->waiters.cancel(wait_id_)) {
       timer_.cancel();
-      send(shared_->handler.page(std::get<ListEvents>(decision_), {}, after_));
+      send(request_handler().page(std::get<ListEvents>(decision_), {}, after_));
     }
   }
 
@@ -345,8 +353,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   static constexpr std::size_t kLingerBytes = 256 * 1024;
 
+  std::shared_ptr<asio::ssl::context> tls_;  // TLS only; declared first, so it outlives stream_
   Stream stream_;
   std::shared_ptr<Shared> shared_;
+  Published<const Handler>::Copy handler_;
   std::string peer_;
   asio::steady_timer timer_;  // a long-poll's deadline
   std::uint64_t id_ = 0;

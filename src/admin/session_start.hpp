@@ -11,7 +11,7 @@
 
 namespace chronohook::admin {
 
-void start_tls_session(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context& tls,
+void start_tls_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<boost::asio::ssl::context> tls,
                        std::shared_ptr<Shared> shared, std::string peer);
 void start_plain_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<Shared> shared, std::string peer);
 

@@ -16,6 +16,7 @@
 #include "admin/reader_pool.hpp"
 #include "chronohook/counters.hpp"
 #include "chronohook/event_store.hpp"
+#include "chronohook/published.hpp"
 
 namespace chronohook::admin {
 
@@ -36,10 +37,12 @@ class SessionBase {
 };
 
 struct Shared {
-  Shared(const Handler& h, EventStore& s, ReaderPool& r, CommitWaiters& w, SessionSettings st)
-      : handler(h), store(s), readers(r), waiters(w), settings(st) {}
+  Shared(std::shared_ptr<const Handler> h, EventStore& s, ReaderPool& r, CommitWaiters& w, SessionSettings st)
+      : handler(std::move(h)), store(s), readers(r), waiters(w), settings(st) {}
 
-  const Handler& handler;
+  // Replaced by a reload (consumer tokens); each session refreshes its copy
+  // once per request.
+  Published<const Handler> handler;
   EventStore& store;
   ReaderPool& readers;
   CommitWaiters& waiters;

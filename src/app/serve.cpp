@@ -20,6 +20,7 @@
 #include "app/commands.hpp"
 #include "app/fd_limit.hpp"
 #include "app/listen_fds.hpp"
+#include "app/reload.hpp"
 #include "app/watchdog.hpp"
 #include "chronohook/config.hpp"
 #include "chronohook/event_store.hpp"
@@ -62,6 +63,9 @@ int serve(const std::filesystem::path& config_file) {
   // Whatever this process creates (database, WAL, logs) is for its owner only.
   ::umask(077);
   std::signal(SIGPIPE, SIG_IGN);
+  // A reload asked for during start-up is moot (the files are being read
+  // now), and must not kill the process: ignored until `signals` takes it.
+  std::signal(SIGHUP, SIG_IGN);
 
   auto config = load_config(config_file, ConfigEnvironment::from_process());
   if (!config) {
@@ -74,6 +78,7 @@ int serve(const std::filesystem::path& config_file) {
   }
 
   spdlog::info("chronohook {} starting: config {}", kVersion, config->source.string());
+  Config as_loaded = *config;  // what a reload compares the file with
   for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
   // Every connection is a descriptor: take all the kernel allows us, and
   // serve no more connections than fit, rather than fail accept() with EMFILE.
@@ -123,11 +128,12 @@ int serve(const std::filesystem::path& config_file) {
   spdlog::info("database {} (WAL, synchronous={})", config->storage.path.string(),
                to_string(config->storage.synchronous));
 
-  const webhook::Handler handler(*config, counters);
+  auto handler = std::make_shared<const webhook::Handler>(*config, counters);
   const unsigned threads = io_threads(*config);
   asio::io_context ioc(static_cast<int>(threads));
 
-  auto server = net::Server::create(ioc, *config, handler, **store, counters, tls_context, inherited->webhook);
+  auto server =
+      net::Server::create(ioc, *config, std::move(handler), **store, counters, tls_context, inherited->webhook);
   if (!server) {
     spdlog::critical("{}", server.error().message);
     (*store)->stop();
@@ -162,6 +168,11 @@ int serve(const std::filesystem::path& config_file) {
     }
     admin_server = std::move(*created);
   }
+  Reloader reloader(config_file, std::move(as_loaded), **server, std::move(tls_context), admin_server.get());
+  drop_secrets(*config);  // the handlers and the reloader hold them: a rotated one is wiped
+  // Caught from here on, before "listening on" and READY=1: a signal sent
+  // as soon as those appear waits in the set for the handler below.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
   (*server)->start();
   spdlog::info("listening on {} ({}, {} I/O threads)", (*server)->local_address(),
                config->server.tls ? "https" : "plain http", threads);
@@ -181,14 +192,13 @@ int serve(const std::filesystem::path& config_file) {
       {**store, *counters, (*server)->local_address(), config->storage.queue_capacity, config->storage.busy_timeout});
 
   // SIGTERM/SIGINT: stop accepting, finish what is in flight, then exit.
-  asio::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
   asio::steady_timer fail_timer(ioc);
   asio::steady_timer deadline(ioc);
   std::function<void(const boost::system::error_code&, int)> on_signal;
   on_signal = [&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      spdlog::warn("SIGHUP: reloading is not supported yet; restart the service to apply a new configuration");
+      reloader.reload();
       signals.async_wait(on_signal);
       return;
     }

@@ -114,6 +114,15 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   std::string local_address() const { return local_; }
   std::size_t open_connections() const { return state_->connections.count(); }
+  SharedState& state() { return *state_; }
+
+  // tls_ is read by accepts only, on this strand: no lock needed. A plain
+  // listener stays plain.
+  void replace_tls(std::shared_ptr<asio::ssl::context> tls) {
+    asio::dispatch(strand_, [self = shared_from_this(), tls = std::move(tls)]() mutable {
+      if (self->tls_ && tls) self->tls_ = std::move(tls);
+    });
+  }
 
  private:
   void accept() {
@@ -164,7 +173,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     }
     socket.set_option(asio::ip::tcp::no_delay(true), peer_ec);
     if (tls_) {
-      start_tls_session(std::move(socket), *tls_, state_, Peer{std::move(peer), source, *id});
+      start_tls_session(std::move(socket), tls_, state_, Peer{std::move(peer), source, *id});
     } else {
       start_plain_session(std::move(socket), state_, Peer{std::move(peer), source, *id});
     }
@@ -225,11 +234,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
 };
 
 Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Config& config,
-                                               const webhook::Handler& handler, EventStore& store,
+                                               std::shared_ptr<const webhook::Handler> handler, EventStore& store,
                                                std::shared_ptr<Counters> counters,
                                                std::shared_ptr<asio::ssl::context> tls, int listen_fd) {
-  auto state = std::make_shared<SharedState>(handler, store, std::move(counters), SessionSettings::from(config),
-                                             config.server.max_connections_per_source);
+  auto state = std::make_shared<SharedState>(std::move(handler), store, std::move(counters),
+                                             SessionSettings::from(config), config.server.max_connections_per_source);
   auto listener = std::make_shared<Listener>(ioc, std::move(state), std::move(tls), config.server.max_connections);
   if (auto st = listen_fd >= 0 ? listener->adopt(listen_fd) : listener->bind(config.server.listen); !st) {
     return st.error();
@@ -251,6 +260,15 @@ void Server::drain(std::function<void()> on_drained) {
 }
 std::size_t Server::open_connections() const {
   return listener_->open_connections();
+}
+void Server::replace_handler(std::shared_ptr<const webhook::Handler> handler) {
+  listener_->state().handler.publish(std::move(handler));
+}
+std::shared_ptr<const webhook::Handler> Server::handler() const {
+  return listener_->state().handler.get().value;
+}
+void Server::replace_tls(std::shared_ptr<asio::ssl::context> tls) {
+  listener_->replace_tls(std::move(tls));
 }
 
 }  // namespace chronohook::net

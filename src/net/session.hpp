@@ -41,10 +41,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Session(asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, Peer peer) requires(!kTls)
       : stream_(std::move(socket)), state_(std::move(state)), peer_(std::move(peer)) {}
 
-  // TLS.
-  Session(asio::ip::tcp::socket&& socket, asio::ssl::context& ctx, std::shared_ptr<SharedState> state,
+  // TLS. The session holds the context it started with: a reload gives new
+  // connections a new one while this one finishes with its own.
+  Session(asio::ip::tcp::socket&& socket, std::shared_ptr<asio::ssl::context> ctx, std::shared_ptr<SharedState> state,
           Peer peer) requires(kTls)
-      : stream_(std::move(socket), ctx), state_(std::move(state)), peer_(std::move(peer)) {}
+      : tls_(std::move(ctx)), stream_(std::move(socket), *tls_), state_(std::move(state)), peer_(std::move(peer)) {}
 
   ~Session() override {
     state_->counters->connections_open.fetch_sub(1, std::memory_order_relaxed);
@@ -86,6 +87,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   enum class Phase { kHandshake, kIdle, kRequest, kClosing };
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  // The snapshot on_header() took for the request in progress.
+  const webhook::Handler& handler() const { return *handler_.value; }
 
   void set_evictable(std::chrono::steady_clock::time_point since) {
     evictable_ = true;
@@ -193,7 +196,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     head_.received = webhook::Clock::now();
     head_.source = peer_.source;
 
-    auto decision = state_->handler.on_head(head_);
+    // The handler this request sees from head to answer: a reload swaps in a
+    // new one between requests, never in the middle of one.
+    auto decision = state_->handler.refresh(handler_).on_head(head_);
     if (auto* reply = std::get_if<webhook::Reply>(&decision)) return send(std::move(*reply));
     accepted_ = std::get<webhook::ReadBody>(decision);
     if (parser_->is_done()) return on_body({});
@@ -219,13 +224,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void on_body(beast::error_code ec) {
-    if (ec == http::error::body_limit) return send(state_->handler.body_too_large(head_, accepted_));
+    if (ec == http::error::body_limit) return send(handler().body_too_large(head_, accepted_));
     // A body Beast cannot parse (a malformed chunk) deserves an answer and an
     // access line; a timeout or a client gone mid-body leaves no one to answer.
-    if (ec && is_parse_error(ec)) return send(state_->handler.malformed_body(head_, accepted_));
+    if (ec && is_parse_error(ec)) return send(handler().malformed_body(head_, accepted_));
     if (ec) return;
     body_bytes_ = parser_->get().body().size();
-    auto decision = state_->handler.on_body(head_, accepted_, std::move(parser_->get().body()));
+    auto decision = handler().on_body(head_, accepted_, std::move(parser_->get().body()));
     if (auto* reply = std::get_if<webhook::Reply>(&decision)) return send(std::move(*reply));
 
     // Completes on the writer thread; hop back onto this session's strand.
@@ -236,7 +241,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void on_stored(const AppendOutcome& outcome) {
-    webhook::Reply r = state_->handler.reply_for(head_, accepted_, outcome);
+    webhook::Reply r = handler().reply_for(head_, accepted_, outcome);
     if (outcome.kind == AppendOutcome::Kind::kFailed) {
       spdlog::error("store failed webhook={} delivery={} reason={}", r.webhook, logging::sanitize(r.delivery),
                     outcome.error);
@@ -367,8 +372,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   static constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
   static constexpr std::chrono::seconds kLingerTime{2};
 
+  std::shared_ptr<asio::ssl::context> tls_;  // TLS only; declared first, so it outlives stream_
   Stream stream_;
   std::shared_ptr<SharedState> state_;
+  Published<const webhook::Handler>::Copy handler_;
   Peer peer_;
   Phase phase_ = Phase::kHandshake;
   beast::flat_buffer buffer_;

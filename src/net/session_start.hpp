@@ -16,7 +16,7 @@
 
 namespace chronohook::net {
 
-void start_tls_session(boost::asio::ip::tcp::socket&& socket, boost::asio::ssl::context& tls,
+void start_tls_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<boost::asio::ssl::context> tls,
                        std::shared_ptr<SharedState> state, Peer peer);
 
 void start_plain_session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<SharedState> state, Peer peer);

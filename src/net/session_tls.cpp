@@ -6,9 +6,9 @@ namespace chronohook::net {
 
 template class Session<TlsStream>;
 
-void start_tls_session(asio::ip::tcp::socket&& socket, asio::ssl::context& tls, std::shared_ptr<SharedState> state,
-                       Peer peer) {
-  std::make_shared<Session<TlsStream>>(std::move(socket), tls, std::move(state), std::move(peer))->start();
+void start_tls_session(asio::ip::tcp::socket&& socket, std::shared_ptr<asio::ssl::context> tls,
+                       std::shared_ptr<SharedState> state, Peer peer) {
+  std::make_shared<Session<TlsStream>>(std::move(socket), std::move(tls), std::move(state), std::move(peer))->start();
 }
 
 }  // namespace chronohook::net

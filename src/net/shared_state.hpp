@@ -10,17 +10,23 @@
 #include "chronohook/counters.hpp"
 #include "chronohook/event_store.hpp"
 #include "chronohook/handler.hpp"
+#include "chronohook/published.hpp"
 #include "chronohook/server.hpp"
 #include "connection_registry.hpp"
 
 namespace chronohook::net {
 
 struct SharedState {
-  SharedState(const webhook::Handler& h, EventStore& s, std::shared_ptr<Counters> c, SessionSettings st,
+  SharedState(std::shared_ptr<const webhook::Handler> h, EventStore& s, std::shared_ptr<Counters> c, SessionSettings st,
               std::size_t max_connections_per_source)
-      : handler(h), store(s), counters(std::move(c)), settings(st), connections(max_connections_per_source) {}
+      : handler(std::move(h)),
+        store(s),
+        counters(std::move(c)),
+        settings(st),
+        connections(max_connections_per_source) {}
 
-  const webhook::Handler& handler;
+  // Replaced by a reload; each session refreshes its copy once per request.
+  Published<const webhook::Handler> handler;
   EventStore& store;
   std::shared_ptr<Counters> counters;
   SessionSettings settings;

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace chronohook::tls {
 namespace {
@@ -51,6 +52,14 @@ Result<std::shared_ptr<ssl::context>> make_server_context(const std::filesystem:
                  " (tls_cert): " + openssl_reason()};
   }
   if (SSL_CTX_use_PrivateKey_file(native, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL 3 compares the key with the certificate as it loads it: say
+    // so in words (a renewal that replaced one file of the pair).
+    const unsigned long code = ERR_peek_last_error();
+    if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
+      ERR_clear_error();
+      return Error{"tls: the private key in " + key_file.string() + " does not match the certificate in " +
+                   chain_file.string()};
+    }
     return Error{"tls: cannot load the private key from " + key_file.string() + " (tls_key): " + openssl_reason()};
   }
   if (SSL_CTX_check_private_key(native) != 1) {

@@ -66,10 +66,26 @@ Handler::Handler(std::vector<Route> routes, Limits limits, unsigned verify_rate_
     : routes_(std::move(routes)), limits_(limits), counters_(std::move(counters)) {
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     by_path_.emplace(routes_[i].path, i);
-    verify_limiters_.push_back(std::make_unique<RateLimiter>(verify_rate_per_minute));
+    verify_limiters_.push_back(std::make_shared<RateLimiter>(verify_rate_per_minute));
     verify_by_source_.push_back(
-        std::make_unique<SourceRateLimiter>(limits_.verify_rate_per_minute_per_source, limits_.verify_sources_tracked));
+        std::make_shared<SourceRateLimiter>(limits_.verify_rate_per_minute_per_source, limits_.verify_sources_tracked));
   }
+}
+
+Handler::Handler(const Handler& previous, std::vector<Route> routes)
+    : routes_(std::move(routes)),
+      by_path_(previous.by_path_),
+      limits_(previous.limits_),
+      counters_(previous.counters_),
+      verify_limiters_(previous.verify_limiters_),
+      verify_by_source_(previous.verify_by_source_) {
+  // A route list that does not line up would send hooks to the wrong
+  // webhook: keep the previous one rather than guess.
+  bool same_paths = routes_.size() == previous.routes_.size();
+  for (std::size_t i = 0; same_paths && i < routes_.size(); ++i) {
+    same_paths = routes_[i].path == previous.routes_[i].path && routes_[i].name == previous.routes_[i].name;
+  }
+  if (!same_paths) routes_ = previous.routes_;
 }
 
 std::variant<Reply, ReadBody> Handler::on_head(const RequestHead& head) const {
