@@ -93,6 +93,10 @@ struct AdminConfig {
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
   std::size_t readers = 4;  // read-only database connections; all busy: 503
+  // GET /metrics requires "Authorization: Bearer <this>" when set
+  // (metrics_token_file); open otherwise. /healthz and /readyz never do.
+  std::optional<Secret> metrics_token;
+  std::string metrics_token_source;  // which key gave it, for check-config; never a value
 };
 
 // [[consumer]]: a program that reads events through the pull API.

@@ -23,6 +23,23 @@
 namespace chronohook {
 
 class Checkpointer;
+class Counters;
+
+// Why the writer's last write failed, as far as SQLite said.
+enum class WriteFailure { kNone, kLocked, kDiskFull, kReadOnly, kIoError, kCorrupt, kOther };
+// "the database is locked by another process", "the disk is full", ...
+const char* describe(WriteFailure failure);
+
+// What the writer last managed, for /readyz. steady_clock times; the epoch
+// (a default time_point) means never.
+struct WriterHealth {
+  std::chrono::steady_clock::time_point last_progress;    // see EventStore::last_progress()
+  std::chrono::steady_clock::time_point last_write_ok;    // a commit, or an idle probe that took the write lock
+  std::chrono::steady_clock::time_point last_commit_ok;   // a transaction of hooks committed
+  std::chrono::steady_clock::time_point last_failure;     // a commit or a probe failed ...
+  WriteFailure failure = WriteFailure::kNone;             // ... for this reason
+  std::chrono::steady_clock::time_point lock_wait_since;  // waiting for another process's lock; epoch: not waiting
+};
 
 struct StoreStats {
   std::uint64_t batches = 0;
@@ -42,7 +59,10 @@ class EventStore {
   // Opens the database (creating it, and setting it and its -wal/-shm to
   // config.file_mode, logging any change), sets WAL and the configured
   // synchronous mode, applies pending migrations, and starts the writer.
-  static Result<std::unique_ptr<EventStore>> open(const StorageConfig& config);
+  // `counters` gets the commit latency and batch size histograms (a
+  // private set when null).
+  static Result<std::unique_ptr<EventStore>> open(const StorageConfig& config,
+                                                  std::shared_ptr<Counters> counters = nullptr);
 
   ~EventStore();
   EventStore(const EventStore&) = delete;
@@ -95,6 +115,13 @@ class EventStore {
   }
   static constexpr std::chrono::milliseconds kIdleHeartbeat{1000};
 
+  // Whether the database can be written, for /readyz (writer_health.cpp).
+  // Besides the commits, an idle writer probes at each heartbeat: BEGIN
+  // IMMEDIATE then ROLLBACK, which takes the write lock and writes nothing,
+  // so a lock held by another process shows even when no hook arrives. A
+  // probe gives way at once to a hook that arrives while it waits.
+  WriterHealth writer_health() const;
+
   StoreStats stats() const;
   std::size_t queued() const;
 
@@ -121,6 +148,11 @@ class EventStore {
   void rollback_if_open();
   void run_task(PendingTask& task);            // writer_tasks.cpp
   void announce_commit(std::int64_t max_seq);  // writer_tasks.cpp
+  // writer_health.cpp; called only on the writer thread.
+  void probe_writable();
+  void note_write_ok(bool commit);
+  void note_write_failure();
+  bool work_waiting() const;
   // SQLite's busy handler on the writer's connection: busy_timeout, unless
   // fail_pending() asks it to give up.
   static int on_busy(void* self, int count);
@@ -130,11 +162,21 @@ class EventStore {
   sqlite::Statement repeat_;                    // a delivery already stored: count it
   sqlite::Statement conflicting_;               // a seen id with another event or body
   std::unique_ptr<Checkpointer> checkpointer_;  // declared after db_: closes first
+  std::shared_ptr<Counters> counters_;
   std::size_t queue_capacity_;
   std::size_t max_batch_;
   std::chrono::milliseconds busy_timeout_;
   std::chrono::steady_clock::time_point busy_since_{};  // writer's connection only
   std::atomic<bool> give_up_{false};
+  // Writer health (writer_health.cpp): times as steady_clock ticks, 0 = never.
+  int failure_code_ = 0;  // SQLite's extended code of the last failure; writer only
+  bool probing_ = false;  // writer only
+  bool probe_gave_way_ = false;
+  std::atomic<std::chrono::steady_clock::rep> write_ok_{0};
+  std::atomic<std::chrono::steady_clock::rep> commit_ok_{0};
+  std::atomic<std::chrono::steady_clock::rep> failure_at_{0};
+  std::atomic<int> failure_kind_{0};
+  std::atomic<std::chrono::steady_clock::rep> lock_wait_since_{0};
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

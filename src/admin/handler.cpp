@@ -82,6 +82,25 @@ std::optional<std::int64_t> cursor_body(std::string_view body) {
   return std::nullopt;
 }
 
+// The SHA-256 of the token in "Authorization: Bearer <token>", or nullopt
+// when the header is absent or not Bearer. Tokens are compared as digests,
+// so the time taken does not depend on the token's length.
+std::optional<crypto::Digest> presented_digest(std::optional<std::string_view> authorization) {
+  if (!authorization) return std::nullopt;
+  std::string_view value = *authorization;
+  constexpr std::string_view kScheme = "Bearer ";
+  if (value.size() <= kScheme.size() || !iequals(value.substr(0, kScheme.size()), kScheme)) return std::nullopt;
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  return crypto::sha256(value);
+}
+
+Reply unauthorized() {
+  Reply r = error(401, "a valid token is required: send \"Authorization: Bearer <token>\"");
+  r.www_authenticate = true;
+  return r;
+}
+
 }  // namespace
 
 const char* to_string(Endpoint e) {
@@ -96,6 +115,12 @@ const char* to_string(Endpoint e) {
       return "PUT /v1/consumers/{name}/cursor";
     case Endpoint::kNext:
       return "GET /v1/consumers/{name}/next";
+    case Endpoint::kHealth:
+      return "GET /healthz";
+    case Endpoint::kReady:
+      return "GET /readyz";
+    case Endpoint::kMetrics:
+      return "GET /metrics";
     case Endpoint::kNone:
       break;
   }
@@ -107,19 +132,17 @@ std::string error_body(std::string_view message) {
 }
 
 Handler::Handler(const std::vector<ConsumerConfig>& consumers) : Handler(from_config(consumers)) {}
-Handler::Handler(std::vector<Consumer> consumers) : consumers_(std::move(consumers)) {}
+Handler::Handler(std::vector<Consumer> consumers, std::optional<Secret> metrics_token)
+    : consumers_(std::move(consumers)), metrics_token_(std::move(metrics_token)) {}
+Handler::Handler(const Config& config) : Handler(from_config(config.consumers), config.admin.metrics_token) {}
 
 // Looks at every consumer whatever matches, comparing SHA-256 digests with
 // CRYPTO_memcmp: neither the token's length nor its content nor which
 // consumer it belongs to shows in the time taken.
 std::optional<std::size_t> Handler::authenticate(std::optional<std::string_view> authorization) const {
-  if (!authorization) return std::nullopt;
-  std::string_view value = *authorization;
-  constexpr std::string_view kScheme = "Bearer ";
-  if (value.size() <= kScheme.size() || !iequals(value.substr(0, kScheme.size()), kScheme)) return std::nullopt;
-  value.remove_prefix(kScheme.size());
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  const crypto::Digest presented = crypto::sha256(value);
+  const auto digest = presented_digest(authorization);
+  if (!digest) return std::nullopt;
+  const crypto::Digest& presented = *digest;
   std::size_t found = consumers_.size();
   for (std::size_t i = 0; i < consumers_.size(); ++i) {
     const bool equal = CRYPTO_memcmp(presented.data(), consumers_[i].token.digest().data(), presented.size()) == 0;
@@ -135,13 +158,29 @@ Reply Handler::with(std::size_t consumer, Endpoint endpoint, Reply r) const {
   return r;
 }
 
-Decision Handler::decide(const Request& request) const {
-  const auto who = authenticate(request.authorization);
-  if (!who) {
-    Reply r = error(401, "a valid token is required: send \"Authorization: Bearer <token>\"");
-    r.www_authenticate = true;
-    return r;
+// /healthz, /readyz and /metrics, or nullopt for any other path.
+std::optional<Decision> Handler::operator_route(const Request& request) const {
+  const std::string_view path = request.target.substr(0, request.target.find('?'));
+  Endpoint endpoint = Endpoint::kNone;
+  if (path == "/healthz") endpoint = Endpoint::kHealth;
+  if (path == "/readyz") endpoint = Endpoint::kReady;
+  if (path == "/metrics") endpoint = Endpoint::kMetrics;
+  if (endpoint == Endpoint::kNone) return std::nullopt;
+  if (request.method != "GET") return with(consumers_.size(), endpoint, method_not_allowed(false));
+  if (endpoint == Endpoint::kMetrics && metrics_token_) {
+    const auto presented = presented_digest(request.authorization);
+    if (!presented ||
+        CRYPTO_memcmp(presented->data(), metrics_token_->digest().data(), presented->size()) != 0) {
+      return with(consumers_.size(), endpoint, unauthorized());
+    }
   }
+  return Probe{endpoint};
+}
+
+Decision Handler::decide(const Request& request) const {
+  if (auto probe = operator_route(request)) return std::move(*probe);
+  const auto who = authenticate(request.authorization);
+  if (!who) return unauthorized();
   const std::size_t consumer = *who;
   const std::string_view target = request.target;
   const auto question = target.find('?');
@@ -293,6 +332,32 @@ Reply Handler::too_large() {
 
 Reply Handler::malformed() {
   return error(400, "malformed HTTP request");
+}
+
+Reply Handler::health() {
+  Reply r;
+  r.status = 200;
+  r.body = health_body();
+  r.endpoint = Endpoint::kHealth;
+  return r;
+}
+
+Reply Handler::metrics(const MetricsSnapshot& snapshot) {
+  Reply r;
+  r.status = 200;
+  r.body = render_metrics(snapshot);
+  r.content_type = kMetricsContentType;
+  r.endpoint = Endpoint::kMetrics;
+  return r;
+}
+
+Reply Handler::readiness(const Health& health) {
+  const std::vector<std::string> reasons = not_ready_reasons(health);
+  Reply r;
+  r.status = reasons.empty() ? 200 : 503;
+  r.body = readiness_body(health, reasons);
+  r.endpoint = Endpoint::kReady;
+  return r;
 }
 
 }  // namespace chronohook::admin

@@ -13,6 +13,8 @@
 #include <variant>
 #include <vector>
 
+#include "admin/health.hpp"
+#include "admin/metrics_text.hpp"
 #include "chronohook/config.hpp"
 #include "chronohook/event_reader.hpp"
 #include "chronohook/secret.hpp"
@@ -33,12 +35,13 @@ struct Request {
 };
 
 // Which endpoint, for the audit line: a fixed pattern, never the request's text.
-enum class Endpoint { kNone, kEvents, kEvent, kCursorGet, kCursorPut, kNext };
+enum class Endpoint { kNone, kEvents, kEvent, kCursorGet, kCursorPut, kNext, kHealth, kReady, kMetrics };
 const char* to_string(Endpoint e);
 
 struct Reply {
   int status = 500;
-  std::string body;  // JSON
+  std::string body;  // JSON, unless content_type says otherwise
+  std::string_view content_type = "application/json";
   std::optional<int> retry_after_seconds;
   bool allow_get = false;         // "Allow: GET" (405)
   bool allow_get_put = false;     // "Allow: GET, PUT" (405)
@@ -80,7 +83,14 @@ struct PutCursor {
   bool rewind = false;
 };
 
-using Decision = std::variant<Reply, ListEvents, GetEvent, GetCursor, PutCursor>;
+// GET /healthz, /readyz, /metrics: the session takes a snapshot of the
+// daemon's state (status.cpp) and hands it to health(), readiness() or
+// metrics(). No consumer token: these are for operators and orchestrators.
+struct Probe {
+  Endpoint endpoint = Endpoint::kHealth;  // kHealth, kReady or kMetrics
+};
+
+using Decision = std::variant<Reply, ListEvents, GetEvent, GetCursor, PutCursor, Probe>;
 
 // What a cursor write came to.
 struct CursorWrite {
@@ -98,9 +108,14 @@ struct Consumer {
 class Handler {
  public:
   explicit Handler(const std::vector<ConsumerConfig>& consumers);
-  explicit Handler(std::vector<Consumer> consumers);
+  // `metrics_token`, when set, is what GET /metrics requires as Bearer.
+  explicit Handler(std::vector<Consumer> consumers, std::optional<Secret> metrics_token = std::nullopt);
+  // The consumers and [admin] metrics_token_file of a configuration.
+  explicit Handler(const Config& config);
 
-  // Authentication first (401 for anything without a valid token, so a
+  // /healthz, /readyz and /metrics first (no consumer token; /metrics
+  // takes the metrics token when one is configured). Then, for the API:
+  // authentication first (401 for anything without a valid token, so a
   // stranger learns nothing about the routes), then route (404, 405),
   // ownership (403), parameters (400).
   Decision decide(const Request& request) const;
@@ -119,13 +134,23 @@ class Handler {
   static Reply too_large();
   static Reply malformed();
 
+  // The event loop answered: 200.
+  static Reply health();
+  // 200 when nothing in `health` stands in the way of storing hooks; 503 with
+  // every reason otherwise.
+  static Reply readiness(const Health& health);
+  // The Prometheus text of `snapshot`.
+  static Reply metrics(const MetricsSnapshot& snapshot);
+
   const std::vector<Consumer>& consumers() const { return consumers_; }
 
  private:
   std::optional<std::size_t> authenticate(std::optional<std::string_view> authorization) const;
   Reply with(std::size_t consumer, Endpoint endpoint, Reply r) const;
+  std::optional<Decision> operator_route(const Request& request) const;
 
   std::vector<Consumer> consumers_;
+  std::optional<Secret> metrics_token_;
 };
 
 // {"error":"<message>"}

@@ -161,7 +161,8 @@ struct Server::Parts {
   std::shared_ptr<Listener> listener;
 };
 
-Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Config& config, EventStore& store) {
+Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Config& config, EventStore& store,
+                                               std::shared_ptr<Counters> counters) {
   auto parts = std::make_unique<Parts>();
   std::shared_ptr<asio::ssl::context> tls;
   if (!config.admin.tls_cert.empty()) {
@@ -169,7 +170,7 @@ Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Conf
     if (!ctx) return Error{"admin: " + ctx.error().message};
     tls = std::move(*ctx);
   }
-  parts->handler = std::make_unique<Handler>(config.consumers);
+  parts->handler = std::make_unique<Handler>(config);
   parts->waiters = std::make_shared<CommitWaiters>();
   auto readers = ReaderPool::open(config.storage.path, config.admin.readers);
   if (!readers) return readers.error();
@@ -177,6 +178,9 @@ Result<std::unique_ptr<Server>> Server::create(asio::io_context& ioc, const Conf
   store.add_commit_listener([waiters = parts->waiters](std::int64_t seq) { waiters->notify(seq); });
   parts->shared =
       std::make_shared<Shared>(*parts->handler, store, *parts->readers, *parts->waiters, settings_from(config));
+  parts->shared->queue_capacity = config.storage.queue_capacity;
+  parts->shared->counters = counters ? std::move(counters) : std::make_shared<Counters>();
+  parts->shared->database = config.storage.path;
   parts->listener = std::make_shared<Listener>(ioc, parts->shared, std::move(tls));
   if (auto st = parts->listener->bind(config.admin.listen); !st) return st.error();
   return std::unique_ptr<Server>(new Server(std::move(parts)));
@@ -199,6 +203,9 @@ void Server::drain(std::function<void()> on_drained) {
 }
 std::size_t Server::open_connections() const {
   return parts_->listener->open_connections();
+}
+void Server::set_webhook_listening(bool listening) {
+  parts_->shared->webhook_listening.store(listening);
 }
 void Server::stop_readers() {
   parts_->readers->stop();

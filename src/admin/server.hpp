@@ -11,6 +11,7 @@
 #include <string>
 
 #include "chronohook/config.hpp"
+#include "chronohook/counters.hpp"
 #include "chronohook/event_store.hpp"
 #include "chronohook/result.hpp"
 
@@ -34,8 +35,10 @@ class Server {
   // Loads the TLS context (when [admin] has one), opens config.admin.readers
   // read-only connections (the store must be open: it applied the
   // migrations), hangs the long-poll wake-up on the store's commit
-  // notification, and binds config.admin.listen.
-  static Result<std::unique_ptr<Server>> create(boost::asio::io_context& ioc, const Config& config, EventStore& store);
+  // notification, and binds config.admin.listen. `counters` are what
+  // /metrics exports (and where the admin side counts its own refusals).
+  static Result<std::unique_ptr<Server>> create(boost::asio::io_context& ioc, const Config& config, EventStore& store,
+                                                std::shared_ptr<Counters> counters);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -46,6 +49,8 @@ class Server {
   // lets requests in flight finish. `on_drained` runs when none remain.
   void drain(std::function<void()> on_drained);
   std::size_t open_connections() const;
+  // For /readyz: whether the webhook listener accepts connections.
+  void set_webhook_listening(bool listening);
   // Joins the reader threads; call once the I/O threads have stopped.
   void stop_readers();
 

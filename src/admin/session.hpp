@@ -23,6 +23,7 @@
 
 #include "admin/cursor_task.hpp"
 #include "admin/shared.hpp"
+#include "admin/status.hpp"
 
 namespace chronohook::admin {
 
@@ -74,7 +75,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if constexpr (kTls) {
       lowest().expires_after(shared_->settings.handshake_timeout);
       stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
-        if (!ec) self->read_request();
+        if (!ec) return self->read_request();
+        self->shared_->counters->admin_tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
       });
     } else {
       read_request();
@@ -114,6 +116,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void act(Reply& reply) { send(std::move(reply)); }
+
+  // Answered here, on the I/O thread: a wedged event loop fails /healthz.
+  void act(Probe& probe) {
+    if (probe.endpoint == Endpoint::kHealth) return send(Handler::health());
+    if (probe.endpoint == Endpoint::kMetrics) return send(Handler::metrics(take_metrics(*shared_)));
+    send(Handler::readiness(take_health(*shared_)));
+  }
 
   void act(ListEvents& list) {
     deadline_ = std::chrono::steady_clock::now() + list.wait;
@@ -181,6 +190,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
             return d;
           } else if constexpr (std::is_same_v<std::decay_t<decltype(d)>, ListEvents>) {
             return shared_->handler.busy(d.consumer, d.endpoint);
+          } else if constexpr (std::is_same_v<std::decay_t<decltype(d)>, Probe>) {
+            return shared_->handler.busy(shared_->handler.consumers().size(), d.endpoint);
           } else {
             return shared_->handler.busy(d.consumer, Endpoint::kNone);
           }
@@ -251,6 +262,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void send(Reply reply) {
     phase_ = Phase::kRequest;
     reply_ = std::move(reply);
+    if (reply_.status == 401) shared_->counters->admin_unauthorized.fetch_add(1, std::memory_order_relaxed);
     const bool have_request = parser_ && parser_->is_header_done();
     // A client that is refused for what it is (no token, a malformed or
     // oversized request, a wrong method) reconnects; one told "not found"
@@ -262,7 +274,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     res_ = {};
     res_.version(have_request ? parser_->get().version() : 11);
     res_.result(static_cast<unsigned>(s));
-    res_.set(http::field::content_type, "application/json");
+    res_.set(http::field::content_type, reply_.content_type);
     res_.set(http::field::cache_control, "no-store");
     if (reply_.retry_after_seconds) res_.set(http::field::retry_after, std::to_string(*reply_.retry_after_seconds));
     if (reply_.allow_get) res_.set(http::field::allow, "GET");
@@ -289,7 +301,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void audit() {
     const auto latency =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
-    spdlog::info("api consumer={} endpoint=\"{}\" status={} events={} first_seq={} last_seq={} ms={} peer={}",
+    // A health check every few seconds would drown the audit trail.
+    const bool routine_probe = reply_.status == 200 && (reply_.endpoint == Endpoint::kHealth ||
+                                                        reply_.endpoint == Endpoint::kReady ||
+                                                        reply_.endpoint == Endpoint::kMetrics);
+    spdlog::log(routine_probe ? spdlog::level::debug : spdlog::level::info,"api consumer={} endpoint=\"{}\" status={} events={} first_seq={} last_seq={} ms={} peer={}",
                  reply_.consumer.empty() ? std::string_view("-") : reply_.consumer, to_string(reply_.endpoint),
                  reply_.status, reply_.events, reply_.first_seq, reply_.last_seq, latency.count(), peer_);
   }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "admin/commit_waiters.hpp"
 #include "admin/handler.hpp"
 #include "admin/reader_pool.hpp"
+#include "chronohook/counters.hpp"
 #include "chronohook/event_store.hpp"
 
 namespace chronohook::admin {
@@ -43,6 +45,12 @@ struct Shared {
   CommitWaiters& waiters;
   SessionSettings settings;
   std::atomic<bool> draining{false};
+  // For /readyz and /metrics (status.cpp); webhook_listening is set by
+  // serve once the webhook listener accepts.
+  std::atomic<bool> webhook_listening{false};
+  std::size_t queue_capacity = 0;
+  std::shared_ptr<Counters> counters;  // never null
+  std::filesystem::path database;
 
   std::uint64_t add(const std::shared_ptr<SessionBase>& session) {
     std::lock_guard lock(mutex);

@@ -114,6 +114,8 @@ void print_settings(std::ostream& out, const Config& c) {
     p.setting("tls_cert", tls ? c.admin.tls_cert.string() : "-");
     p.setting("tls_key", tls ? c.admin.tls_key.string() : "-");
     p.setting("readers", c.admin.readers);
+    p.source("metrics_token_file",
+             c.admin.metrics_token ? c.admin.metrics_token_source : "- (GET /metrics needs no token)");
   } else {
     out << "[admin]\n  off (no [admin] table: no pull API)\n";
   }

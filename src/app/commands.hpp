@@ -2,6 +2,7 @@
 // 0 success, 1 runtime failure, 2 usage or configuration error.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 
 namespace chronohook::app {
@@ -15,5 +16,8 @@ int check_config(const std::filesystem::path& config_file);
 int migrate(const std::filesystem::path& config_file);
 // The retention pass once (prune_command.cpp); --dry-run only reports.
 int prune(const std::filesystem::path& config_file, bool dry_run);
+// GET /readyz on the [admin] listener (healthcheck.cpp): 0 when it answers
+// 200, 1 otherwise (what a container HEALTHCHECK expects).
+int healthcheck(const std::filesystem::path& config_file, std::chrono::seconds timeout);
 
 }  // namespace chronohook::app

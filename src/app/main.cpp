@@ -32,6 +32,12 @@ int main(int argc, char** argv) {
   prune->add_option("-c,--config", config, config_help);
   bool prune_dry_run = false;
   prune->add_flag("--dry-run", prune_dry_run, "print what would be deleted and delete nothing");
+  auto* health = cli.add_subcommand(
+      "healthcheck", "exit 0 when the running daemon's /readyz ([admin] listener) answers 200, 1 otherwise");
+  health->add_option("-c,--config", config, config_help);
+  int health_timeout = 5;
+  health->add_option("--timeout", health_timeout, "seconds to wait for the answer (default 5)")
+      ->check(CLI::Range(1, 60));
   app::EventsCli events(cli, config);  // events list|show|tail|export
 
   try {
@@ -51,6 +57,7 @@ int main(int argc, char** argv) {
   if (check->parsed()) return app::check_config(config);
   if (migrate->parsed()) return app::migrate(config);
   if (prune->parsed()) return app::prune(config, prune_dry_run);
+  if (health->parsed()) return app::healthcheck(config, std::chrono::seconds(health_timeout));
   if (auto code = events.run()) return *code;
   return app::kExitConfig;
 }

@@ -99,7 +99,13 @@ int serve(const std::filesystem::path& config_file) {
     tls_context = std::move(*ctx);
   }
 
-  auto store = EventStore::open(config->storage);
+  auto counters = std::make_shared<Counters>();
+  {
+    std::vector<std::string> names;
+    for (const WebhookConfig& w : config->webhooks) names.push_back(w.name);
+    counters->requests_by_status.register_webhooks(names);
+  }
+  auto store = EventStore::open(config->storage, counters);
   if (!store) {
     spdlog::critical("{}", store.error().message);
     logging::shutdown();
@@ -108,7 +114,6 @@ int serve(const std::filesystem::path& config_file) {
   spdlog::info("database {} (WAL, synchronous={})", config->storage.path.string(),
                to_string(config->storage.synchronous));
 
-  auto counters = std::make_shared<Counters>();
   const webhook::Handler handler(*config, counters);
   const unsigned threads = io_threads(*config);
   asio::io_context ioc(static_cast<int>(threads));
@@ -138,7 +143,7 @@ int serve(const std::filesystem::path& config_file) {
   // after "listening on", which names the webhook listener.
   std::unique_ptr<admin::Server> admin_server;
   if (config->admin.enabled) {
-    auto created = admin::Server::create(ioc, *config, **store);
+    auto created = admin::Server::create(ioc, *config, **store, counters);
     if (!created) {
       spdlog::critical("{}", created.error().message);
       if (retention) retention->stop();
@@ -152,6 +157,7 @@ int serve(const std::filesystem::path& config_file) {
   spdlog::info("listening on {} ({}, {} I/O threads)", (*server)->local_address(),
                config->server.tls ? "https" : "plain http", threads);
   if (admin_server) {
+    admin_server->set_webhook_listening(true);
     admin_server->start();
     std::string consumers;
     for (const ConsumerConfig& c : config->consumers) consumers += (consumers.empty() ? "" : ", ") + c.name;
@@ -183,6 +189,7 @@ int serve(const std::filesystem::path& config_file) {
       spdlog::info("drained");
       ioc.stop();
     };
+    if (admin_server) admin_server->set_webhook_listening(false);
     (*server)->drain(one_drained);
     if (admin_server) admin_server->drain(one_drained);
     const ShutdownPlan plan = plan_shutdown(config->server.shutdown_timeout);

@@ -23,6 +23,7 @@
 #include <toml++/toml.h>
 
 #include "consumers.hpp"
+#include "metrics_token.hpp"
 #include "env_overrides.hpp"
 #include "messages.hpp"
 #include "secrets.hpp"
@@ -259,6 +260,7 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
     Section admin("[admin]", tables->admin, overrides->admin);
     read_admin(admin, base, config.admin);
     if (!admin.ok()) return admin.error();
+    if (auto st = read_metrics_token(admin, base, env, config.warnings, config.admin); !st) return st.error();
     admin.record_env_settings("admin.", config.env_settings);
   } else if (!overrides->admin.empty()) {
     return Error{"config: environment variable " + overrides->admin.begin()->second.variable +
@@ -268,6 +270,7 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
   if (auto st = read_consumers(tables->consumers, *consumers, base, env, config.warnings, config.consumers); !st) {
     return st.error();
   }
+  if (auto st = check_metrics_token_is_its_own(config); !st) return st.error();
   if (config.admin.enabled && config.consumers.empty()) {
     config.warnings.push_back("[admin] is on but no [[consumer]] is configured: every API request is answered 401");
   }

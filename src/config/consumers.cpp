@@ -43,6 +43,8 @@ std::string line_of(const toml::node& node) {
   return std::to_string(node.source().begin.line);
 }
 
+}  // namespace
+
 // A Bearer token is a header value that clients send verbatim: printable
 // ASCII, no spaces, so nothing is trimmed or mangled on the way.
 Status check_token(const Secret& token, std::string_view where, std::string_view what) {
@@ -62,8 +64,6 @@ Status check_token(const Secret& token, std::string_view where, std::string_view
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 void read_admin(Section& s, const fs::path& base, AdminConfig& out) {
   out.enabled = true;

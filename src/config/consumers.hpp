@@ -29,6 +29,10 @@ Result<std::vector<std::string>> consumer_names(const std::vector<const toml::ta
 void add_token_env_targets(const std::vector<const toml::table*>& tables, const std::vector<std::string>& names,
                            SecretEnvTargets& targets);
 
+// A Bearer token's shape: at least 16 bytes of printable ASCII without
+// spaces. `where` names the key, `what` the value's origin; never the value.
+Status check_token(const Secret& token, std::string_view where, std::string_view what);
+
 // Each consumer with its token from exactly one of token, token_file and
 // token_env: at least 16 bytes of printable ASCII without spaces (it travels
 // as `Authorization: Bearer <token>`). Messages name the key, never a value.

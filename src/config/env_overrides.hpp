@@ -37,7 +37,8 @@ inline constexpr std::array<std::string_view, 6> kStorageKeys{"path",           
 inline constexpr std::array<std::string_view, 3> kLogKeys{"level", "access_log", "format"};
 inline constexpr std::array<std::string_view, 5> kRetentionKeys{"max_age", "max_events", "keep_unacknowledged",
                                                                 "interval", "batch_size"};
-inline constexpr std::array<std::string_view, 4> kAdminKeys{"listen", "tls_cert", "tls_key", "readers"};
+inline constexpr std::array<std::string_view, 5> kAdminKeys{"listen", "tls_cert", "tls_key", "readers",
+                                                           "metrics_token_file"};
 // A consumer's token comes from exactly one of these; none is overridable
 // (token_env is the environment's way in).
 inline constexpr std::array<std::string_view, 4> kConsumerKeys{"name", "token", "token_file", "token_env"};

@@ -267,6 +267,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void send(webhook::Reply reply) {
     reply_ = std::move(reply);
+    state_->counters->requests_by_status.count(reply_.webhook, reply_.status);
     const bool head_request = head_.method == "HEAD";
     const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
     // A body we did not read poisons the connection: answer, then close.

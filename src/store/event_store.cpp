@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "checkpointer.hpp"
+#include "commit_timer.hpp"
 #include "chronohook/migrations.hpp"
 
 namespace chronohook {
@@ -91,7 +92,7 @@ AppendOutcome failed(std::string why) {
 
 }  // namespace
 
-Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config) {
+Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config, std::shared_ptr<Counters> counters) {
   auto prepared = sqlite::prepare_database_file(config.path, config.file_mode);
   if (!prepared) return Error{"store: " + prepared.error().message};
   for (const sqlite::ModeChange& c : *prepared) {
@@ -138,6 +139,9 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const StorageConfig& config
   // Replaces the busy_timeout pragma's handler (same bound) with one that
   // fail_pending() can cut short.
   sqlite3_busy_handler(store->db_.handle(), &EventStore::on_busy, store.get());
+  store->counters_ = counters ? std::move(counters) : std::make_shared<Counters>();
+  // It has just been written (the pragmas, any migration).
+  store->write_ok_.store(std::chrono::steady_clock::now().time_since_epoch().count());
   {
     auto last = store->db_.prepare("SELECT coalesce(max(seq), 0) FROM events");
     if (!last) return Error{"store: " + last.error().message};
@@ -216,8 +220,15 @@ std::size_t EventStore::fail_pending() {
 int EventStore::on_busy(void* self, int count) {
   auto* store = static_cast<EventStore*>(self);
   const auto now = std::chrono::steady_clock::now();
-  if (count == 0) store->busy_since_ = now;
+  if (count == 0) {
+    store->busy_since_ = now;
+    store->lock_wait_since_.store(now.time_since_epoch().count());
+  }
   if (store->give_up_.load()) return 0;
+  if (store->probing_ && store->work_waiting()) {
+    store->probe_gave_way_ = true;  // the hook's own commit will wait for the lock, and tell
+    return 0;
+  }
   const auto left = store->busy_timeout_ - (now - store->busy_since_);
   if (left <= std::chrono::steady_clock::duration::zero()) return 0;
   // Short naps so that fail_pending() is heard within milliseconds.
@@ -286,8 +297,10 @@ bool EventStore::commit_group(std::vector<Pending>& batch, std::vector<AppendOut
                               std::size_t& failed_item) {
   outcomes.clear();
   outcomes.reserve(batch.size());
+  const CommitTimer timer(*counters_, batch.size());
   if (auto st = db_.exec("BEGIN IMMEDIATE"); !st) {
     rollback_if_open();
+    note_write_failure();
     outcomes.assign(1, failed("cannot begin a transaction: " + st.error().message));
     return false;
   }
@@ -295,6 +308,7 @@ bool EventStore::commit_group(std::vector<Pending>& batch, std::vector<AppendOut
     auto outcome = append(batch[i].record);
     if (!outcome) {
       rollback_if_open();
+      note_write_failure();
       failed_item = i;
       outcomes.assign(1, failed(outcome.error().message));
       return false;
@@ -303,9 +317,11 @@ bool EventStore::commit_group(std::vector<Pending>& batch, std::vector<AppendOut
   }
   if (auto st = db_.exec("COMMIT"); !st) {
     rollback_if_open();
+    note_write_failure();
     outcomes.assign(1, failed("commit failed: " + st.error().message));
     return false;
   }
+  note_write_ok(true);
   return true;
 }
 
@@ -372,7 +388,10 @@ Result<AppendOutcome> EventStore::append_conflicting(const EventRecord& r) {
   return o;
 }
 
+// Also keeps SQLite's reason for the failure that led here, before the
+// ROLLBACK replaces it.
 void EventStore::rollback_if_open() {
+  failure_code_ = sqlite3_extended_errcode(db_.handle());
   if (sqlite3_get_autocommit(db_.handle()) == 0) (void)db_.exec("ROLLBACK");
 }
 

@@ -41,13 +41,18 @@ void EventStore::run_task(PendingTask& item) {
   if (st) st = item.task(db_);
   if (st) st = db_.exec("COMMIT");
   if (!st) rollback_if_open();
+  if (st) note_write_ok(false);
   item.done(std::move(st));
 }
 
 void EventStore::run() {
   std::vector<Pending> batch;
   batch.reserve(max_batch_);
+  bool probe_due = false;
   for (;;) {
+    if (probe_due) probe_writable();
+    probe_due = false;
+    lock_wait_since_.store(0);
     progress_.store(std::chrono::steady_clock::now().time_since_epoch().count());
     std::optional<PendingTask> task;
     {
@@ -55,6 +60,7 @@ void EventStore::run() {
       // Wake at least every kIdleHeartbeat, only to show last_progress()
       // that an idle writer is alive.
       if (!wake_.wait_for(lock, kIdleHeartbeat, [this] { return stopping_ || !queue_.empty() || !tasks_.empty(); })) {
+        probe_due = true;  // and check, while idle, that the database can still be written
         continue;
       }
       if (queue_.empty() && tasks_.empty()) return;  // stopping, and everything queued is done

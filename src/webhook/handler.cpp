@@ -128,27 +128,37 @@ std::variant<Reply, ReadBody> Handler::on_head(const RequestHead& head) const {
 
 Reply Handler::verification(const Route& route, std::size_t index, std::string_view query,
                             const RequestHead& head) const {
-  if (!route.verify) return make_error(403, "verification is switched off for this webhook");
+  counters_->verification_requests.fetch_add(1, std::memory_order_relaxed);
+  if (!route.verify) {
+    counters_->verification_disabled.fetch_add(1, std::memory_order_relaxed);
+    return make_error(403, "verification is switched off for this webhook");
+  }
 
+  auto invalid = [&](std::string message) {
+    counters_->verification_invalid.fetch_add(1, std::memory_order_relaxed);
+    return make_error(400, message);
+  };
   auto msg = query_parameter(query, "msg");
-  if (!msg) return make_error(400, "msg is malformed: " + msg.error().message);
-  if (!msg->has_value()) return make_error(400, "msg query parameter is missing");
+  if (!msg) return invalid("msg is malformed: " + msg.error().message);
+  if (!msg->has_value()) return invalid("msg query parameter is missing");
   const std::string& value = **msg;
   if (value.size() > limits_.max_msg_bytes) {
-    return make_error(400, "msg is longer than " + std::to_string(limits_.max_msg_bytes) + " bytes");
+    return invalid("msg is longer than " + std::to_string(limits_.max_msg_bytes) + " bytes");
   }
-  if (!is_valid_utf8(value)) return make_error(400, "msg is not valid UTF-8 once decoded");
+  if (!is_valid_utf8(value)) return invalid("msg is not valid UTF-8 once decoded");
 
   // The GET answer is an HMAC oracle keyed with the clinic's secret: bound it,
   // per source first so that one client cannot spend the webhook's budget.
   int retry_after = 0;
   if (!verify_by_source_[index]->allow(head.source, head.received, retry_after)) {
+    counters_->verification_rate_limited.fetch_add(1, std::memory_order_relaxed);
     Reply r = make_error(429, "too many verification requests from this address; try again later");
     r.retry_after_seconds = retry_after;
     return r;
   }
   RateLimiter& limiter = *verify_limiters_[index];
   if (!limiter.allow(head.received)) {
+    counters_->verification_rate_limited.fetch_add(1, std::memory_order_relaxed);
     Reply r = make_error(429, "too many verification requests; try again later");
     r.retry_after_seconds = limiter.seconds_until_next();
     return r;
@@ -194,9 +204,11 @@ std::variant<Reply, Store> Handler::on_body(const RequestHead& head, const ReadB
 
 Reply Handler::reply_for(const RequestHead& head, const ReadBody& accepted, const AppendOutcome& outcome) const {
   Reply r;
+  bool known_event = true;
   switch (outcome.kind) {
     case AppendOutcome::Kind::kStored:
       counters_->hooks_stored.fetch_add(1, std::memory_order_relaxed);
+      known_event = counters_->count_stored(*head.event);
       r.status = 200;
       r.body = R"({"status":"stored","seq":)" + std::to_string(outcome.seq);
       if (outcome.conflicts_with) {
@@ -226,7 +238,7 @@ Reply Handler::reply_for(const RequestHead& head, const ReadBody& accepted, cons
   r.webhook = routes_[accepted.webhook_index].name;
   r.event = *head.event;
   r.delivery = *head.delivery;
-  if (outcome.kind == AppendOutcome::Kind::kStored && !is_known_event_name(r.event)) {
+  if (outcome.kind == AppendOutcome::Kind::kStored && !known_event) {
     r.first_unknown_event = counters_->note_unknown_event(r.event);
   }
   return r;

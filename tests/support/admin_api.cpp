@@ -14,6 +14,7 @@ std::string admin_config(const AdminOptions& admin, const ConfigOptions& options
   std::ostringstream t;
   t << make_config(options) << "\n[admin]\nlisten = \"" << admin.listen << "\"\nreaders = " << admin.readers << "\n";
   if (admin.tls) t << "tls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n";
+  t << admin.extra_admin_toml;
   t << "\n[[consumer]]\nname = \"billing\"\ntoken = \"" << kBillingToken << "\"\n"
     << "\n[[consumer]]\nname = \"sync\"\ntoken = \"" << kSyncToken << "\"\n"
     << extra;

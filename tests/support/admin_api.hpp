@@ -22,6 +22,7 @@ struct AdminOptions {
   bool tls = false;  // plain HTTP on 127.0.0.1, or TLS with the daemon's test certificate
   std::string listen = "127.0.0.1:0";
   unsigned readers = 2;
+  std::string extra_admin_toml;  // more [admin] lines
 };
 
 // The usual test config plus [admin] and two consumers, billing and sync
