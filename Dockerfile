@@ -6,7 +6,7 @@
 #   podman secret create chronohook-secret ./secret
 #   podman secret create chronohook-tls-key ./privkey.pem
 #   podman run -d --name chronohook -p 8443:8443 -v chronohook-data:/var/lib/chronohook \
-#     -v ./fullchain.pem:/etc/chronohook/tls/fullchain.pem:ro \
+#     -v "$PWD/fullchain.pem:/etc/chronohook/tls/fullchain.pem:ro" \
 #     --secret chronohook-secret,target=secret,uid=10001,mode=0400 \
 #     --secret chronohook-tls-key,target=privkey.pem,uid=10001,mode=0400 chronohook
 #
