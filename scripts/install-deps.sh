@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build pkg-config libboost1.81-dev libssl-dev nlohmann-json3-dev libspdlog-dev
   libsqlite3-dev libtomlplusplus-dev libcli11-dev libsystemd-dev openssl sqlite3 curl ca-certificates)
-test_pkgs=(libgtest-dev libgmock-dev prometheus systemd procps)
+test_pkgs=(libgtest-dev libgmock-dev prometheus systemd procps podman runc)
 bench_pkgs=(wrk nginx-light nodejs npm python3 python3-flask gunicorn procps)
 
 wanted=("${build_pkgs[@]}")

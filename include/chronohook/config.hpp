@@ -59,9 +59,14 @@ struct StorageConfig {
   unsigned file_mode = 0600;
 };
 
+// How lines look on stderr. Under systemd (JOURNAL_STREAM names stderr) they
+// go to the journal as entries instead, whatever this says.
+enum class LogFormat { kText, kJson };
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
   bool access_log = true;      // one line per request
+  LogFormat format = LogFormat::kText;
 };
 
 struct WebhookConfig {

@@ -1,6 +1,8 @@
-// Logging. One logger, to stderr (journald or the container runtime collect
-// it). Nothing here takes a body, a secret or a query string; the access line
-// takes only the fields below, each already validated or sanitized.
+// Logging. One logger: to the journal, natively, when systemd connected
+// stderr to it (JOURNAL_STREAM); otherwise to stderr, as text or JSON lines
+// (a container runtime or a supervisor collects it). Nothing here takes a
+// body, a secret or a query string; the access line takes only the fields
+// below, each already validated or sanitized.
 #pragma once
 
 #include <chrono>
@@ -9,19 +11,22 @@
 #include <string>
 #include <string_view>
 
+#include "chronohook/config.hpp"
 #include "chronohook/result.hpp"
 
 namespace chronohook::logging {
 
-// Installs the process logger: UTC timestamps with milliseconds, level name,
-// written to stderr by a logging thread of its own.
-Status init(std::string_view level);
+// Installs the process logger, written by a logging thread of its own. To the
+// journal: one entry per line with its syslog priority, the message alone.
+// To stderr: "<UTC time with ms> <level> <message>" lines, or with kJson one
+// {"time","level","message"} object per line.
+Status init(std::string_view level, LogFormat format = LogFormat::kText);
 
 // Writes every queued line and stops the logging thread. Call before exit.
 void shutdown();
 
-// Lines lost because stderr could not keep up (a stalled pipe or journald):
-// logging never makes a request wait, it drops and counts instead.
+// Lines lost because stderr or the journal could not keep up (a stalled pipe
+// or journald): logging never makes a request wait, it drops and counts.
 std::uint64_t dropped_lines();
 
 struct AccessEntry {

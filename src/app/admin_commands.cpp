@@ -91,6 +91,7 @@ void print_settings(std::ostream& out, const Config& c) {
   p.table("[log]", "log.");
   p.setting("level", c.log.level);
   p.setting("access_log", yes_no(c.log.access_log));
+  p.setting("format", c.log.format == LogFormat::kJson ? "json" : "text");
   if (const RetentionConfig& r = c.retention; r.enabled) {
     p.table("[retention]", "retention.");
     p.setting("max_age", r.max_age ? format_age(*r.max_age) : "not set");

@@ -72,7 +72,7 @@ int serve(const std::filesystem::path& config_file) {
     std::cerr << config.error().message << "\n";
     return kExitConfig;
   }
-  if (auto st = logging::init(config->log.level); !st) {
+  if (auto st = logging::init(config->log.level, config->log.format); !st) {
     std::cerr << "config: " << st.error().message << "\n";
     return kExitConfig;
   }

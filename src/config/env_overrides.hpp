@@ -34,7 +34,7 @@ inline constexpr std::array<std::string_view, 18> kServerKeys{"listen",
                                                               "verify_rate_per_minute_per_source"};
 inline constexpr std::array<std::string_view, 6> kStorageKeys{"path",           "synchronous", "busy_timeout_ms",
                                                               "queue_capacity", "max_batch",   "file_mode"};
-inline constexpr std::array<std::string_view, 2> kLogKeys{"level", "access_log"};
+inline constexpr std::array<std::string_view, 3> kLogKeys{"level", "access_log", "format"};
 inline constexpr std::array<std::string_view, 5> kRetentionKeys{"max_age", "max_events", "keep_unacknowledged",
                                                                 "interval", "batch_size"};
 inline constexpr std::array<std::string_view, 5> kAdminKeys{"listen", "tls_cert", "tls_key", "readers",

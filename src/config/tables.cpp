@@ -116,6 +116,18 @@ void read_log(Section& s, LogConfig& out) {
     if (s.ok()) out.level = text;
   }
   s.read("access_log", out.access_log);
+  if (s.has("format")) {
+    std::string text;
+    s.read("format", text);
+    if (text == "text") {
+      out.format = LogFormat::kText;
+    } else if (text == "json") {
+      out.format = LogFormat::kJson;
+    } else if (s.ok()) {
+      s.fail("config: " + s.where("format") + " is " + in_quotes(text) +
+             ": use \"text\" (one line per entry) or \"json\" (one JSON object per line, for a log collector)");
+    }
+  }
 }
 
 void read_retention(Section& s, bool table_present, RetentionConfig& out, std::vector<std::string>& warnings) {
