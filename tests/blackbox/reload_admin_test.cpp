@@ -1,5 +1,5 @@
-// SIGHUP and the [admin] listener: consumer tokens and its certificate are
-// replaced live; a consumer added or removed needs a restart.
+// SIGHUP and the [admin] listener: consumer tokens, the metrics token and its
+// certificate are replaced live; a consumer added or removed needs a restart.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -83,6 +83,28 @@ TEST(ReloadAdmin, TheAdminListenersCertificateIsReplacedForNewConnections) {
   EXPECT_EQ(fresh.send(admin_request("GET", "/v1/events")).status, 200);
   // The connection from before the reload goes on.
   EXPECT_EQ(open.send(admin_request("GET", "/v1/events")).status, 200);
+}
+
+TEST(ReloadAdmin, AMetricsTokenFileAddedByAReloadGuardsMetricsFromTheNextScrape) {
+  constexpr std::string_view kMetricsToken = "bb-metrics-token-reloaded-4f1d9a";
+  Launch launch;
+  launch.files = {{"metrics.token", std::string(kMetricsToken) + "\n"}};
+  Daemon daemon(admin_config(), launch);
+  const std::uint16_t port = admin_port(daemon);
+  const ClientOptions plain = admin_client_options(daemon, false);
+  ASSERT_EQ(send_once(port, plain, admin_request("GET", "/metrics", {})).status, 200);
+
+  AdminOptions guarded;
+  guarded.extra_admin_toml = "metrics_token_file = \"metrics.token\"\n";
+  rewrite_config(daemon, admin_config(guarded));
+  EXPECT_THAT(reload(daemon), HasSubstr("admin.metrics_token_file"));
+
+  EXPECT_EQ(send_once(port, plain, admin_request("GET", "/metrics", {})).status, 401);
+  EXPECT_EQ(send_once(port, plain, admin_request("GET", "/metrics", kBillingToken)).status, 401);
+  EXPECT_EQ(send_once(port, plain, admin_request("GET", "/metrics", kMetricsToken)).status, 200);
+  // Consumers are untouched by it.
+  EXPECT_EQ(send_once(port, plain, admin_request("GET", "/v1/events", kBillingToken)).status, 200);
+  EXPECT_THAT(daemon.log_text(), Not(HasSubstr(std::string(kMetricsToken))));
 }
 
 }  // namespace
