@@ -32,7 +32,7 @@ using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr auto kSetupTimeout = 15min;  // a first run installs podman and builds the base image
-constexpr auto kBuildTimeout = 30min;  // measured: 12 to 23 min on two busy cores
+constexpr auto kBuildTimeout = 35min;  // measured: 15 to 23 min on two shared cores
 constexpr auto kCommandTimeout = 2min;
 constexpr std::uint64_t kMaxImageBytes = 100'000'000;
 constexpr std::string_view kWebhookPath = "/hooks/drchrono";  // set through the environment
