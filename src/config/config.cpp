@@ -272,7 +272,9 @@ Result<Config> load(std::string_view text, const fs::path& file, const ConfigEnv
   }
   if (auto st = check_metrics_token_is_its_own(config); !st) return st.error();
   if (config.admin.enabled && config.consumers.empty()) {
-    config.warnings.push_back("[admin] is on but no [[consumer]] is configured: every API request is answered 401");
+    config.warnings.push_back(
+        "[admin] is on but no [[consumer]] is configured: every /v1 request is answered 401 (/healthz, /readyz and "
+        "/metrics still answer)");
   }
 
   if (!config.server.tls) {
