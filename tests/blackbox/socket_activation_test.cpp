@@ -24,6 +24,12 @@
 namespace chronohook::testing {
 namespace {
 
+AdminOptions admin_on(std::string listen) {
+  AdminOptions admin;
+  admin.listen = std::move(listen);
+  return admin;
+}
+
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -101,8 +107,7 @@ TEST(SocketActivation, ServesHooksAndTheApiOnThePassedSocketsAndBindsNeitherConf
   const LoopbackSocket admin(SOCK_STREAM, true);
   const LoopbackSocket held_webhook(SOCK_STREAM, false);  // the config's addresses, which must stay unbound
   const LoopbackSocket held_admin(SOCK_STREAM, false);
-  const std::string config =
-      with_webhook_listen(admin_config(AdminOptions{.listen = held_admin.address()}), held_webhook.address());
+  const std::string config = with_webhook_listen(admin_config(admin_on(held_admin.address())), held_webhook.address());
 
   Daemon daemon(config, activated({webhook.fd(), admin.fd()}, "webhook:admin"));
   EXPECT_EQ(daemon.port(), webhook.port()) << "\"listening on\" names the passed socket";
