@@ -27,7 +27,6 @@ std::vector<std::string> not_ready_reasons(const Health& h) {
   std::vector<std::string> reasons;
   if (h.draining) reasons.emplace_back("shutting down: draining connections");
   if (!h.webhook_listening) reasons.emplace_back("the webhook listener is not accepting connections");
-  if (!h.admin_listening) reasons.emplace_back("the admin listener is not accepting connections");
 
   bool said_locked = false;
   if (h.lock_wait && *h.lock_wait >= kLockWaitLimit) {

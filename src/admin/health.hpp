@@ -31,7 +31,6 @@ using Age = std::chrono::milliseconds;
 struct Health {
   bool draining = false;           // shutting down
   bool webhook_listening = false;  // the webhook listener is accepting
-  bool admin_listening = true;     // this listener (it answers, so it is)
   Age writer_progress_age{0};      // now - EventStore::last_progress()
   std::optional<Age> lock_wait;    // the writer waiting for another process's lock, this long
   std::optional<Age> since_write_ok;
